@@ -1,0 +1,1 @@
+"""The lake: configuration, storage (local folder or S3), DuckDB connections and layout."""

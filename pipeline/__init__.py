@@ -1,0 +1,1 @@
+"""The `lakehouse` command line and the daily job that chains ingest -> models -> publish."""
