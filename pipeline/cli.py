@@ -29,6 +29,21 @@ class CommandError(RuntimeError):
     """A failure to report as one clear line and a non-zero exit (no traceback)."""
 
 
+def one_line(exc: BaseException) -> str:
+    """The exception as one line; unexpected types keep their class name for the operator."""
+    text = " ".join(str(exc).split()) or exc.__class__.__name__
+    if isinstance(exc, (ConfigError, CommandError)):
+        return text
+    return (
+        text
+        if exc.__class__.__module__.split(".")[0] in _OWN_PACKAGES
+        else f"{exc.__class__.__name__}: {text}"
+    )
+
+
+_OWN_PACKAGES = {"lake", "loaders", "publish", "pipeline", "demo"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lakehouse",
@@ -68,12 +83,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         config = load_config(args.config)
         return int(args.func(args, config) or 0)
-    except (ConfigError, CommandError) as exc:
-        print(f"lakehouse {args.command}: error: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, ConfigError) else 1
     except KeyboardInterrupt:
         print(f"lakehouse {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # every failure ends as one line; -v adds the traceback
+        if args.verbose:
+            logging.getLogger("lakehouse").exception("failed")
+        print(f"lakehouse {args.command}: error: {one_line(exc)}", file=sys.stderr)
+        return 2 if isinstance(exc, ConfigError) else 1
 
 
 if __name__ == "__main__":
