@@ -36,7 +36,8 @@ def test_second_run_is_refused_while_the_first_holds_the_lock(config):
 def test_stale_lock_is_taken_over_by_exactly_one_run(config):
     uri = lock_uri(config)
     storage = storage_for(uri, config)
-    dead = {"token": "dead", "host": "gone", "pid": 1, "purpose": "crashed run", "acquired_at": 0, "expires_at": 1}
+    dead = {"token": "dead", "host": "gone", "pid": 1, "purpose": "crashed run"}
+    dead.update(acquired_at=0, expires_at=1)
     storage.put_if_absent(uri, json.dumps(dead).encode())
     first = WarehouseLock(config).acquire()
     try:
