@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from lake.config import Config
-from lake.restate import add_pending, clear_pending, pending_days
+from lake.restate import clear_pending, pending_days
 from lake.storage import storage_for
 from pipeline.lock import WarehouseLock
 
@@ -103,11 +103,10 @@ def run_daily(
         pull_warehouse(config)
         ingested = _timed(report, "ingest", lambda: ingest(config, start=ingest_start, end=ingest_end))
         if not ingested.ok:
-            failed = "; ".join(f"{uri}: {msg}" for uri, msg in ingested.failures)
+            failed = "; ".join(msg if uri in msg else f"{uri}: {msg}" for uri, msg in ingested.failures)
             raise DailyJobError(
                 f"ingest failed for {len(ingested.failures)} dump(s), models and publish skipped: {failed}"
             )
-        add_pending(config, ingested.replaced_days)
         restate = pending_days(config)
         try:
             _timed(report, "models", lambda: run_models(config, restate_days=restate))

@@ -1,0 +1,169 @@
+"""Run per-day load jobs (one dump or CSV each) in parallel processes, with progress and a report.
+
+Parsing is CPU-bound Python, so a backfill uses processes, not threads: each worker loads whole
+days on its own (its reader thread overlaps I/O and inflating with its parsing). Every day
+succeeds or fails alone; a failed day is reported by its input and leaves its partitions and
+manifest entry as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, TextIO
+
+from lake.config import Config
+
+WRITTEN = "written"
+UNCHANGED = "unchanged"
+SKIPPED = "skipped"
+FAILED = "failed"
+
+
+@dataclass
+class DayResult:
+    """What happened to one input."""
+
+    day: dt.date
+    uri: str
+    status: str
+    replaced: bool = False
+    rows: dict[str, int] = field(default_factory=dict)
+    raw_bytes: int = 0
+    sql_bytes: int = 0
+    seconds: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class IngestReport:
+    """Outcome of `lakehouse ingest` / `import-legacy` (see docs/CONTRACTS.md)."""
+
+    command: str
+    results: list[DayResult] = field(default_factory=list)
+    #: inputs that could not even be scheduled (bad date in a name, two dumps for a day)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    workers: int = 1
+
+    @property
+    def written_days(self) -> list[dt.date]:
+        """Days whose partitions were written (new or replaced)."""
+        return sorted(r.day for r in self.results if r.status == WRITTEN)
+
+    @property
+    def replaced_days(self) -> list[dt.date]:
+        """Days that had data before and whose content changed: restate them downstream."""
+        return sorted(r.day for r in self.results if r.status == WRITTEN and r.replaced)
+
+    @property
+    def failures(self) -> list[tuple[str, str]]:
+        """(input URI, message) of every input that failed."""
+        return self.problems + [(r.uri, r.message) for r in self.results if r.status == FAILED]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def rows(self) -> int:
+        """Rows of the days written by this run."""
+        return sum(sum(r.rows.values()) for r in self.results if r.status == WRITTEN)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    def summary(self) -> str:
+        raw = sum(r.raw_bytes for r in self.results) / 1e6
+        sql = sum(r.sql_bytes for r in self.results) / 1e6
+        secs = max(self.seconds, 1e-9)
+        found = len(self.results) + len(self.problems)
+        return (
+            f"{self.command}: {found} input(s); {len(self.written_days)} day(s) written "
+            f"({len(self.replaced_days)} replaced), {self.count(UNCHANGED)} unchanged, "
+            f"{self.count(SKIPPED)} skipped, {len(self.failures)} failed; {self.rows:,} rows; "
+            f"{raw:,.1f} MB read ({sql:,.1f} MB uncompressed) in {self.seconds:.1f} s "
+            f"({sql / secs:,.1f} MB/s, {self.workers} worker(s))"
+        )
+
+
+def as_date(value: Any, what: str) -> Optional[dt.date]:
+    """A --start/--end bound given as a date, an ISO string or None."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{what} must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def resolve_workers(config: Config, workers: Optional[int]) -> int:
+    n = config.ingest.workers if workers is None else workers
+    if n < 0:
+        raise ValueError(f"workers must be >= 0, got {n}")
+    return n or (os.cpu_count() or 1)
+
+
+def progress_line(command: str, done: int, total: int, r: DayResult) -> str:
+    what = r.status if not r.replaced else f"{r.status} (replaced)"
+    if r.status == FAILED:
+        what = f"FAILED: {r.message}"
+    size = f"{r.raw_bytes / 1e6:8.1f} MB" if r.raw_bytes else " " * 11
+    name = r.uri.rsplit("/", 1)[-1]
+    return f"{command} [{done:>{len(str(total))}}/{total}] {r.day} {name} {size} {r.seconds:6.1f} s  {what}"
+
+
+def run_jobs(
+    command: str,
+    job: Callable[[Config, Any, bool], DayResult],
+    config: Config,
+    items: list[Any],
+    force: bool,
+    workers: int,
+    progress: Optional[TextIO] = None,
+) -> list[DayResult]:
+    """Run `job(config, item, force)` for every item, in `workers` processes when > 1."""
+    progress = sys.stderr if progress is None else progress
+    total = len(items)
+    results: list[DayResult] = []
+
+    def report(r: DayResult) -> None:
+        results.append(r)
+        print(progress_line(command, len(results), total, r), file=progress, flush=True)
+
+    if workers <= 1 or total <= 1:
+        for item in items:
+            report(job(config, item, force))
+        return results
+    # spawn: workers start clean (no inherited threads or open S3 connections)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx) as pool:
+        futures = {pool.submit(job, config, item, force): item for item in items}
+        for fut in as_completed(futures):
+            try:
+                report(fut.result())
+            except Exception as exc:  # the worker process died (killed, out of memory)
+                item = futures[fut]
+                report(DayResult(item_day(item), item_uri(item), FAILED, message=f"worker died: {exc}"))
+    return results
+
+
+def item_day(item: Any) -> dt.date:
+    return item[0].day
+
+
+def item_uri(item: Any) -> str:
+    return item[0].uri
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start
