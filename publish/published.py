@@ -1,0 +1,109 @@
+"""Reads of the published (MySQL) copy: checksums, per-day checksums, (key, hash) pairs.
+
+They mirror :mod:`publish.warehouse` on the MySQL side, with the same row hash
+(:func:`publish.checksum.my_row_hash`), so the two can be compared number for number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Optional
+
+import pyarrow as pa
+import pymysql
+
+from publish.checksum import my_row_hash, quote_my
+from publish.ddl import qname
+from publish.tables import Column, TableSpec
+
+Fingerprint = tuple[int, int]
+
+#: days per IN (...) list, to keep statements small
+DAYS_PER_STATEMENT = 100
+
+
+def _chunks(days: Sequence[dt.date]) -> list[list[dt.date]]:
+    days = sorted(days)
+    return [days[i : i + DAYS_PER_STATEMENT] for i in range(0, len(days), DAYS_PER_STATEMENT)]
+
+
+def _hash(columns: Sequence[Column]) -> str:
+    """The row hash with '%' doubled: every statement here is run with a parameter tuple."""
+    return my_row_hash(columns).replace("%", "%%")
+
+
+def fingerprint(cur: Any, database: str, table: str, columns: Sequence[Column]) -> Fingerprint:
+    cur.execute(f"SELECT COUNT(*), COALESCE(SUM({_hash(columns)}), 0) FROM {qname(database, table)}", ())
+    count, total = cur.fetchone()
+    return int(count), int(total)
+
+
+def day_counts(cur: Any, database: str, spec: TableSpec, table: Optional[str] = None) -> dict[dt.date, int]:
+    assert spec.day_column
+    day = quote_my(spec.day_column)
+    cur.execute(f"SELECT {day}, COUNT(*) FROM {qname(database, table or spec.name)} GROUP BY {day}")
+    return {d: int(n) for d, n in cur.fetchall()}
+
+
+def day_fingerprints(
+    cur: Any,
+    database: str,
+    spec: TableSpec,
+    columns: Sequence[Column],
+    days: Optional[Sequence[dt.date]] = None,
+    table: Optional[str] = None,
+) -> dict[dt.date, Fingerprint]:
+    """(rows, checksum) per day, for `days` (range scans on the primary key) or all days."""
+    assert spec.day_column
+    day = quote_my(spec.day_column)
+    base = f"SELECT {day}, COUNT(*), SUM({_hash(columns)}) FROM {qname(database, table or spec.name)}"
+    out: dict[dt.date, Fingerprint] = {}
+    batches: list[Optional[list[dt.date]]] = [None] if days is None else _chunks(days)
+    for batch in batches:
+        if batch is None:
+            cur.execute(f"{base} GROUP BY {day}", ())
+        elif batch:
+            marks = ", ".join(["%s"] * len(batch))
+            cur.execute(f"{base} WHERE {day} IN ({marks}) GROUP BY {day}", batch)
+        for d, n, s in cur.fetchall():
+            out[d] = (int(n), int(s))
+    return out
+
+
+def key_hashes(
+    conn: Any,
+    database: str,
+    spec: TableSpec,
+    columns: Sequence[Column],
+    days: Optional[Sequence[dt.date]] = None,
+) -> pa.Table:
+    """The primary key and row hash (column ``h``) of every row, or of the rows of `days`.
+
+    Streams with an unbuffered cursor so a large pull does not hold all rows twice.
+    """
+    keys = [spec.column(k) for k in spec.key]
+    select = ", ".join(quote_my(k.name) for k in keys)
+    sql = f"SELECT {select}, {_hash(columns)} FROM {qname(database, spec.name)}"
+    data: list[list[Any]] = [[] for _ in range(len(keys) + 1)]
+    batches: list[Optional[list[dt.date]]] = [None] if days is None else _chunks(days)
+    for batch in batches:
+        params: Sequence[Any] = ()
+        stmt = sql
+        if batch is not None:
+            assert spec.day_column
+            stmt += f" WHERE {quote_my(spec.day_column)} IN ({', '.join(['%s'] * len(batch))})"
+            params = batch
+        with conn.cursor(pymysql.cursors.SSCursor) as cur:
+            cur.execute(stmt, params)
+            while True:
+                rows = cur.fetchmany(20000)
+                if not rows:
+                    break
+                for i, col in enumerate(zip(*rows)):
+                    data[i].extend(col)
+    fields = []
+    for k in keys:
+        fields.append(pa.field(k.name, pa.date32() if k.kind == "date" else pa.int64()))
+    fields.append(pa.field("h", pa.uint64()))
+    return pa.table([pa.array(col, type=f.type) for col, f in zip(data, fields)], schema=pa.schema(fields))
