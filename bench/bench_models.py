@@ -1,0 +1,303 @@
+"""Benchmark of the SQLMesh models on the `realistic` demo lake (~28k tenants, ~12k rooms).
+
+    .venv/bin/python bench/bench_models.py [--days 400] [--short-days 100] [--daily-runs 3]
+                                           [--workdir DIR] [--markdown FILE]
+
+Measures, through the daily job's own entry point `pipeline.models.run_models`:
+
+1. **first build** of the whole lake (`sqlmesh plan`, every model from 400 days of history),
+   target <= 60 s;
+2. **daily run** after one new day is ingested, on a 400-day and on a 100-day lake, alternated
+   `--daily-runs` times in the same bench run (median wall and CPU seconds), target ratio
+   400/100 <= 1.25;
+3. **history rebuild**: SQLMesh's evaluation of `silver.tenant_status_history` (its FULL
+   refresh, from the console log of the last daily run) against the same rendered query run
+   directly in DuckDB (`CREATE TABLE AS`, into a DuckDB file, on the same lake files), target
+   <= 2x.
+
+The lake comes from `demo.generate.write_lake_direct(config, start, days, profile="realistic",
+seed=7)`: one simulation of days+runs days is written once to a staging lake, and the 400- and
+100-day lakes are hard links to its first partitions (a simulation's first N days do not depend
+on its length), so each "new day" is the next partition of the same simulation.
+
+CPU seconds are those of the SQLMesh child processes (getrusage), less sensitive than wall
+time to other processes sharing the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import io
+import os
+import re
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from lake.config import Config, load_config  # noqa: E402
+from lake.layout import partition_dir  # noqa: E402
+from pipeline.models import ModelsReport, run_models  # noqa: E402
+
+START = dt.date(2024, 1, 1)
+TABLES = ("tenants", "rooms", "apartments")
+
+
+def config_for(root: Path) -> Config:
+    base = load_config(str(REPO / "config.yaml"), environ={})
+    return base.replace(
+        lake=dataclasses.replace(base.lake, root=str(root / "lake")),
+        warehouse=dataclasses.replace(base.warehouse, path=str(root / "warehouse.duckdb")),
+        models=dataclasses.replace(base.models, start=START),
+    )
+
+
+def stage_lake(workdir: Path, days: int) -> Config:
+    """The simulated lake of `days` days (reused when already there)."""
+    cfg = config_for(workdir / "staging")
+    marker = workdir / "staging" / f".complete-{days}"
+    if marker.exists():
+        return cfg
+    from demo.generate import write_lake_direct
+
+    shutil.rmtree(workdir / "staging", ignore_errors=True)
+    report = write_lake_direct(cfg, START, days, profile="realistic", seed=7)
+    print(f"staged: {report.summary()}", flush=True)
+    marker.write_text("ok")
+    return cfg
+
+
+def link_day(staging: Config, target: Config, day: dt.date) -> None:
+    for table in TABLES:
+        src = Path(partition_dir(staging.lake.root, table, day))
+        if not src.exists():
+            continue
+        dst = Path(partition_dir(target.lake.root, table, day))
+        dst.mkdir(parents=True, exist_ok=True)
+        for f in src.iterdir():
+            os.link(f, dst / f.name)
+
+
+def make_lake(staging: Config, root: Path, days: int) -> Config:
+    shutil.rmtree(root, ignore_errors=True)
+    cfg = config_for(root)
+    for i in range(days):
+        link_day(staging, cfg, START + dt.timedelta(days=i))
+    return cfg
+
+
+@dataclasses.dataclass
+class Timed:
+    report: ModelsReport
+    wall: float
+    cpu: float
+    log: str
+
+
+def timed_run(cfg: Config) -> Timed:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = io.StringIO()
+    t0 = time.perf_counter()
+    report = run_models(cfg, output=out)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Timed(report, wall, cpu, out.getvalue())
+
+
+def model_seconds(log: str, model: str) -> Optional[float]:
+    """Seconds SQLMesh reports for `model` in its evaluation log ('[1/1] model [...] 4.11s')."""
+    found = None
+    for line in log.splitlines():
+        if re.search(rf"\]\s+{re.escape(model)}\s", line):
+            m = re.search(r"([0-9.]+)s\s*$", line.rstrip())
+            if m:
+                found = float(m.group(1))
+    return found
+
+
+def _bench_env(cfg: Config) -> dict[str, str]:
+    from pipeline.models import config_to_yaml
+
+    path = Path(cfg.warehouse.path).parent / "bench-config.yaml"
+    path.write_text(config_to_yaml(cfg), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE__")}
+    env.update(LAKEHOUSE_CONFIG=str(path), SQLMESH__DISABLE_ANONYMIZED_ANALYTICS="1", COLUMNS="160")
+    return env
+
+
+def _sqlmesh(cfg: Config, *args: str) -> str:
+    import subprocess
+
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "sqlmesh"), *args],
+        cwd=str(REPO / "sqlmesh_project"),
+        env=_bench_env(cfg),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def sqlmesh_history_seconds(cfg: Config, repeat: int = 3) -> float:
+    """SQLMesh's own time for the FULL refresh of the history (+ its audits), best of n restatements."""
+    best = float("inf")
+    for _ in range(repeat):
+        log = _sqlmesh(
+            cfg,
+            "plan",
+            "--restate-model",
+            "silver.tenant_status_history",
+            "--auto-apply",
+            "--no-prompts",
+            "--skip-tests",
+        )
+        seconds = model_seconds(log, "silver.tenant_status_history")
+        if seconds is None:
+            raise RuntimeError("no timing for silver.tenant_status_history in:\n" + log[-3000:])
+        best = min(best, seconds)
+    return best
+
+
+def direct_history_seconds(cfg: Config, repeat: int = 3) -> tuple[float, float]:
+    """The rendered history query run directly by DuckDB (best of n), on the same data.
+
+    Returns (seconds on the warehouse's silver.tenant_daily_snapshots -- what the model reads --,
+    seconds of the same query reading the lake's Parquet partitions instead, for reference).
+    """
+    rendered = _sqlmesh(cfg, "render", "silver.tenant_status_history", "--no-format")
+    catalog = Path(cfg.warehouse.path).stem
+    query = rendered.replace(f'"{catalog}".', "")
+    # the model's source: the prod view or (once deployed) its physical table
+    source = re.compile(
+        r'"sqlmesh__silver"\."silver__tenant_daily_snapshots__\d+"|"silver"\."tenant_daily_snapshots"'
+    )
+    if not source.search(query):
+        raise RuntimeError("unexpected rendering of silver.tenant_status_history:\n" + query[:2000])
+    from lake.layout import read_sql
+
+    lake_source = (
+        "(SELECT snapshot_date, id AS tenant_id, status, contract_type, payment_status FROM "
+        + read_sql(cfg.lake.root, "tenants")
+        + ")"
+    )
+    on_lake = source.sub(lambda _: lake_source, query)
+
+    from lake.connection import connect
+
+    def best_of(con: Any, sql: str) -> float:
+        best = float("inf")
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            con.execute(f"CREATE OR REPLACE TEMP TABLE history AS {sql}")
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    con = connect(cfg, database=cfg.warehouse.path, read_only=True)
+    try:
+        return best_of(con, query), best_of(con, on_lake)
+    finally:
+        con.close()
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--days", type=int, default=400)
+    p.add_argument("--short-days", type=int, default=100)
+    p.add_argument("--daily-runs", type=int, default=3)
+    p.add_argument("--workdir", help="keep the staged lake here between bench runs (default: a temp dir)")
+    p.add_argument("--markdown", help="also write the result table to this file")
+    args = p.parse_args(argv)
+
+    tmp = None
+    if args.workdir:
+        workdir = Path(args.workdir).resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="bench-models-")
+        workdir = Path(tmp.name)
+    try:
+        t0 = time.perf_counter()
+        staging = stage_lake(workdir, args.days + args.daily_runs)
+        print(f"lake staged in {time.perf_counter() - t0:.1f}s", flush=True)
+        long_cfg = make_lake(staging, workdir / "long", args.days)
+        short_cfg = make_lake(staging, workdir / "short", args.short_days)
+
+        first = timed_run(long_cfg)
+        print(f"first build ({args.days} days): {first.wall:.1f}s wall, {first.cpu:.1f}s CPU", flush=True)
+        print(f"  {first.report.summary()}", flush=True)
+        short_first = timed_run(short_cfg)
+        print(f"first build ({args.short_days} days): {short_first.wall:.1f}s wall", flush=True)
+
+        long_runs: list[Timed] = []
+        short_runs: list[Timed] = []
+        for i in range(args.daily_runs):
+            for cfg, days, runs in (
+                (long_cfg, args.days, long_runs),
+                (short_cfg, args.short_days, short_runs),
+            ):
+                link_day(staging, cfg, START + dt.timedelta(days=days + i))
+                r = timed_run(cfg)
+                assert r.report.action == "run" and r.report.new_days, r.report.summary()
+                runs.append(r)
+                steps = ", ".join(f"{k} {v:.1f}s" for k, v in r.report.steps.items())
+                print(
+                    f"daily run {i + 1} ({days + i} days of history): "
+                    f"{r.wall:.1f}s wall, {r.cpu:.1f}s CPU ({steps})"
+                )
+
+        def med(xs: list[float]) -> float:
+            return statistics.median(xs)
+
+        lw, sw = med([r.wall for r in long_runs]), med([r.wall for r in short_runs])
+        lc, sc = med([r.cpu for r in long_runs]), med([r.cpu for r in short_runs])
+        hist_sqlmesh = sqlmesh_history_seconds(long_cfg)
+        hist_direct, hist_lake = direct_history_seconds(long_cfg)
+        load = os.getloadavg()
+
+        hist_ratio = hist_sqlmesh / hist_direct
+        rows = [
+            (f"first build, {args.days} days (`sqlmesh plan`)", first.wall, first.cpu, "<= 60 s"),
+            (f"daily run, {args.days} days of history (median of {args.daily_runs})", lw, lc, ""),
+            (f"daily run, {args.short_days} days of history (median of {args.daily_runs})", sw, sc, ""),
+            (f"daily run ratio {args.days}/{args.short_days} days", lw / sw, lc / sc, "<= 1.25"),
+            ("history rebuild in SQLMesh (FULL refresh + 5 audits, best of 3)", hist_sqlmesh, None, ""),
+            ("same history query directly in DuckDB (best of 3)", hist_direct, None, ""),
+            ("history SQLMesh / direct", hist_ratio, None, "<= 2"),
+            ("(reference) the same query on the lake's Parquet files", hist_lake, None, ""),
+        ]
+
+        def cell(v: Optional[float], ratio: bool) -> str:
+            return "" if v is None else (f"{v:.2f}" if ratio else f"{v:.1f} s")
+
+        table = ["| measure | wall | CPU | target |", "|---|---|---|---|"]
+        for name, wall, cpu, target in rows:
+            ratio = name.startswith(("daily run ratio", "history SQLMesh /"))
+            table.append(f"| {name} | {cell(wall, ratio)} | {cell(cpu, ratio)} | {target} |")
+        footer = (
+            f"\n{os.cpu_count()} cores; load average at the end {load[0]:.1f} / {load[1]:.1f} / "
+            f"{load[2]:.1f} (1/5/15 min); {args.days}-day lake, realistic profile, seed 7."
+        )
+        text = "\n".join(table) + footer
+        print()
+        print(text)
+        if args.markdown:
+            Path(args.markdown).write_text(text + "\n", encoding="utf-8")
+        return 0
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""SQLMesh configuration of the occupancy lakehouse, built from the one `config.yaml`.
+
+Nothing here is a setting of its own: everything comes from :func:`lake.config.load_config`
+(which honours ``$LAKEHOUSE_CONFIG`` and ``LAKEHOUSE__<SECTION>__<KEY>`` overrides), so
+``cd sqlmesh_project && sqlmesh plan`` sees exactly the lake, warehouse and KPI settings the
+``lakehouse`` CLI sees.
+
+* gateway ``lakehouse``: the DuckDB file ``warehouse.path`` holds both the silver/gold tables
+  and the SQLMesh state;
+* httpfs is loaded from the pip wheel (``lake.extensions``), never INSTALLed from the network;
+* the S3 secret comes from ``lake.s3.duckdb_secret_options`` (boto3's credential chain), and
+  only when the lake is on S3;
+* SQLMesh variables: ``lake_root`` (used by the ``raw.*`` lake views and the ``lake_has_day``
+  signal), the KPI code sets and horizons of SPEC §4, and ``model_start``;
+* model defaults: dialect duckdb, ``start`` = ``models.start``, ``cron`` = ``models.cron``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+# `sqlmesh` may be run from a checkout without the project installed (e.g. a bare venv).
+_REPO = str(Path(__file__).resolve().parent.parent)
+if _REPO not in sys.path:
+    sys.path.insert(0, _REPO)
+
+from sqlmesh.core.config import (  # noqa: E402
+    Config,
+    DuckDBConnectionConfig,
+    GatewayConfig,
+    ModelDefaultsConfig,
+)
+
+from lake.config import load_config  # noqa: E402
+from lake.extensions import extension_directory  # noqa: E402
+from lake.s3 import duckdb_secret_options, is_s3  # noqa: E402
+
+lakehouse = load_config()
+
+_connector: dict = {
+    # httpfs comes from the duckdb-extension-httpfs wheel; never reach extensions.duckdb.org
+    "extension_directory": extension_directory(),
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": True,
+}
+if lakehouse.warehouse.memory_limit:
+    _connector["memory_limit"] = lakehouse.warehouse.memory_limit
+if lakehouse.warehouse.threads:
+    _connector["threads"] = lakehouse.warehouse.threads
+
+_secrets: list = []
+if is_s3(lakehouse.lake.root):
+    _secrets.append(duckdb_secret_options(lakehouse))
+
+if not is_s3(lakehouse.warehouse.path):
+    os.makedirs(os.path.dirname(lakehouse.warehouse.path) or ".", exist_ok=True)
+
+config = Config(
+    gateways={
+        "lakehouse": GatewayConfig(
+            connection=DuckDBConnectionConfig(
+                database=lakehouse.warehouse.path,
+                connector_config=_connector,
+                secrets=_secrets,
+                # independent models run side by side (e.g. the history rebuild next to the
+                # incremental snapshots): DuckDB serves both from one database
+                concurrent_tasks=2,
+            ),
+            # unit tests (`sqlmesh test`, and the tests a plan runs) never touch the warehouse
+            test_connection=DuckDBConnectionConfig(
+                connector_config={"autoinstall_known_extensions": False},
+            ),
+        ),
+    },
+    default_gateway="lakehouse",
+    # no network calls: SQLMesh would otherwise try to send usage events to its vendor
+    disable_anonymized_analytics=True,
+    model_defaults=ModelDefaultsConfig(
+        dialect="duckdb",
+        start=lakehouse.models.start.isoformat(),
+        cron=lakehouse.models.cron,
+    ),
+    variables={
+        "lake_root": lakehouse.lake.root,
+        "model_start": lakehouse.models.start.isoformat(),
+        "occupied_status_codes": list(lakehouse.kpi.occupied_status_codes),
+        "scheduled_status_codes": list(lakehouse.kpi.scheduled_status_codes),
+        "forward_days": lakehouse.kpi.forward_days,
+        "lookback_days": lakehouse.kpi.lookback_days,
+    },
+    # (Re)create the raw.* views over the lake's Parquet partitions before every plan and run,
+    # so models read the lake through a name that unit tests can mock (macros/lake.py).
+    before_all=[
+        "CREATE SCHEMA IF NOT EXISTS raw",
+        "@create_lake_view('tenants')",
+        "@create_lake_view('rooms')",
+        "@create_lake_view('apartments')",
+    ],
+)
