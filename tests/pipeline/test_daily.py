@@ -71,7 +71,9 @@ def metrics_in_warehouse(config) -> list[dict]:
 
 def metrics_in_mysql(config) -> list[dict]:
     db = config.mysql.databases["gold"]
-    rows = mysql_rows(config, f"SELECT {', '.join(METRIC_COLS)} FROM `{db}`.occupancy_daily_metrics ORDER BY 1")
+    rows = mysql_rows(
+        config, f"SELECT {', '.join(METRIC_COLS)} FROM `{db}`.occupancy_daily_metrics ORDER BY 1"
+    )
     for r in rows:
         r["is_projection"] = bool(r["is_projection"])
         r["occupancy_rate"] = None if r["occupancy_rate"] is None else Decimal(r["occupancy_rate"])
@@ -80,7 +82,8 @@ def metrics_in_mysql(config) -> list[dict]:
 
 def history_in_warehouse(config) -> list[dict]:
     return warehouse_rows(
-        config, f"SELECT {', '.join(HISTORY_COLS)} FROM silver.tenant_status_history ORDER BY tenant_id, valid_from"
+        config,
+        f"SELECT {', '.join(HISTORY_COLS)} FROM silver.tenant_status_history ORDER BY tenant_id, valid_from",
     )
 
 
@@ -113,7 +116,9 @@ def test_daily_job_end_to_end(config):
     assert metrics_in_warehouse(config) == expected
     assert metrics_in_mysql(config) == expected
     assert history_in_warehouse(config) == expected_history(snaps)
-    logged = mysql_rows(config, f"SELECT count(*) AS n FROM `{config.mysql.log_database}`.publish_log")[0]["n"]
+    logged = mysql_rows(config, f"SELECT count(*) AS n FROM `{config.mysql.log_database}`.publish_log")[0][
+        "n"
+    ]
     assert logged >= 4
 
     # rerun with nothing new: the same rows everywhere
@@ -155,4 +160,6 @@ def test_a_corrupt_dump_stops_the_job_before_models_and_publish(config):
     assert "models and publish skipped" in str(err.value)
     assert metrics_in_mysql(config) == before
     assert mysql_rows(config, f"SELECT count(*) AS n FROM `{log_db}`.publish_log")[0]["n"] == logged
-    assert max(r["snapshot_date"] for r in metrics_in_warehouse(config) if not r["is_projection"]) == START + dt.timedelta(days=2)
+    assert max(
+        r["snapshot_date"] for r in metrics_in_warehouse(config) if not r["is_projection"]
+    ) == START + dt.timedelta(days=2)
