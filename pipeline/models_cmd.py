@@ -43,7 +43,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: Any, config: Config) -> int:
+    from lake.restate import clear_pending, pending_days
     from pipeline.cli import CommandError
+    from pipeline.lock import LockHeld, WarehouseLock
     from pipeline.models import ModelsError, lake_days, run_models
 
     restate: list[dt.date] = []
@@ -61,8 +63,15 @@ def run(args: Any, config: Config) -> int:
             args.restate_from + dt.timedelta(days=i) for i in range((last - args.restate_from).days + 1)
         ]
     try:
-        report = run_models(config, restate_days=restate, dry_run=args.dry_run)
-    except ModelsError as exc:
+        # the lock keeps a concurrent ingest from replacing a day while the models read it
+        with WarehouseLock(config, purpose="lakehouse models"):
+            # days replaced by an earlier `lakehouse ingest` are restated too, then cleared
+            pending = pending_days(config)
+            to_restate = sorted(set(restate) | set(pending))
+            report = run_models(config, restate_days=to_restate, dry_run=args.dry_run)
+            if not args.dry_run:
+                clear_pending(config, pending)
+    except (ModelsError, LockHeld) as exc:
         raise CommandError(str(exc)) from None
     print(report.summary())
     return 0

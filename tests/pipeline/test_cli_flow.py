@@ -1,0 +1,66 @@
+"""The standalone commands a user runs: `lakehouse ingest` then `lakehouse models`.
+
+A corrected older dump ingested by `lakehouse ingest` is restated by the next
+`lakehouse models`, with no date given by the user: the ingest recorded the day in the lake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from demo.generate import generate_dumps, render_dump_text
+from lake.restate import pending_days
+from tests.conftest import REPO
+from tests.pipeline import oracle
+from tests.pipeline.test_daily import START, dump_path, metrics_in_warehouse, truth
+
+
+def lakehouse(config_path: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "--config", config_path, *args],
+        capture_output=True, text=True, cwd=REPO, timeout=600,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_ingest_then_models_restates_a_corrected_dump(local_config, tmp_path):
+    cfg_path = str(tmp_path / "config.yaml")
+    with open(cfg_path, "w") as fh:
+        yaml.safe_dump(
+            {
+                "lake": {"root": local_config.lake.root},
+                "source": {"root": local_config.source.root},
+                "warehouse": {"path": local_config.warehouse.path},
+            },
+            fh,
+        )
+    generate_dumps(local_config, local_config.source.root, START, 4, profile="small")
+    days = [START + dt.timedelta(days=i) for i in range(4)]
+
+    first = lakehouse(cfg_path, "ingest")
+    assert first.returncode == 0, first.stderr
+    assert "4 day(s) written" in first.stdout
+    built = lakehouse(cfg_path, "models")
+    assert built.returncode == 0, built.stderr
+    assert metrics_in_warehouse(local_config) == oracle.metrics(truth(days))
+
+    # day 2's dump is corrected (it now holds day 3's rows)
+    with open(dump_path(local_config, days[1]), "wb") as fh:
+        fh.write(gzip.compress(render_dump_text(START, days[2], days=4), 1))
+    again = lakehouse(cfg_path, "ingest")
+    assert again.returncode == 0, again.stderr
+    assert "(1 replaced)" in again.stdout
+    assert pending_days(local_config) == [days[1]]
+
+    restated = lakehouse(cfg_path, "models")
+    assert restated.returncode == 0, restated.stderr
+    assert pending_days(local_config) == []
+    assert metrics_in_warehouse(local_config) == oracle.metrics(truth(days, replace={days[1]: days[2]}))
+    assert os.path.exists(local_config.warehouse.path)
