@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 from typing import Any
 
 from demo.generate import DEFAULT_START, generate_dumps, write_lake_direct
 from demo.simulate import PROFILES
 from lake.config import Config
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+from pipeline.cli import int_at_least, iso_date
 
 
 def register(sub: Any) -> None:
@@ -61,19 +33,21 @@ def register(sub: Any) -> None:
         default="small",
         help="size of the simulated company (default: small)",
     )
-    p.add_argument("--days", type=_positive, default=30, help="number of daily dumps (default: 30)")
+    p.add_argument("--days", type=int_at_least(1), default=30, help="number of daily dumps (default: 30)")
     p.add_argument(
         "--start",
-        type=_date,
+        type=iso_date,
         default=DEFAULT_START,
         help="first snapshot day YYYY-MM-DD (default: 2026-01-01, fixed so runs are reproducible)",
     )
-    p.add_argument("--seed", type=_non_negative, default=7, help="random seed of the simulation (default: 7)")
+    p.add_argument(
+        "--seed", type=int_at_least(0), default=7, help="random seed of the simulation (default: 7)"
+    )
     p.add_argument(
         "--out", default=None, help="folder or s3://bucket/prefix (default: source.root of the config)"
     )
     p.add_argument(
-        "--workers", type=_non_negative, default=0, help="parallel processes (default: 0 = CPU count)"
+        "--workers", type=int_at_least(0), default=0, help="parallel processes (default: 0 = CPU count)"
     )
     p.add_argument(
         "--compress-level",

@@ -8,7 +8,6 @@ the days that loaded are kept.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from typing import Any
 
@@ -16,32 +15,18 @@ from lake.config import Config
 from lake.storage import StorageError
 from loaders.errors import LoadError
 from loaders.runner import SKIPPED, IngestReport
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
-
-
-def _workers(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = -1
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
-    return n
+from pipeline.cli import int_at_least, iso_date
 
 
 def _common(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument("--start", type=_date, metavar="YYYY-MM-DD", help=f"first snapshot day of {what} to load")
-    p.add_argument("--end", type=_date, metavar="YYYY-MM-DD", help=f"last snapshot day of {what} to load")
+    p.add_argument(
+        "--start", type=iso_date, metavar="YYYY-MM-DD", help=f"first snapshot day of {what} to load"
+    )
+    p.add_argument("--end", type=iso_date, metavar="YYYY-MM-DD", help=f"last day of {what} to load")
     p.add_argument("--force", action="store_true", help="load even when the manifest says nothing changed")
     p.add_argument(
         "--workers",
-        type=_workers,
+        type=int_at_least(0),
         metavar="N",
         help="parallel processes (default: ingest.workers; 0 = number of CPUs)",
     )

@@ -7,10 +7,11 @@ dispatcher and each concern keeps its options next to its code.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 import logging
 import sys
-from typing import Optional
+from typing import Callable, Optional
 
 from lake.config import ConfigError, load_config
 
@@ -27,6 +28,30 @@ COMMAND_MODULES = (
 
 class CommandError(RuntimeError):
     """A failure to report as one clear line and a non-zero exit (no traceback)."""
+
+
+def iso_date(text: str) -> dt.date:
+    """argparse type of every date option: YYYY-MM-DD, with a message naming the bad value."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """argparse type of an integer option with a lower bound (counts, seeds, workers)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
 
 
 def one_line(exc: BaseException) -> str:

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 from typing import Any
 
 from lake.config import Config
-from pipeline.cli import CommandError
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+from pipeline.cli import CommandError, iso_date
 
 
 def register(sub: Any) -> None:
@@ -28,8 +20,8 @@ def register(sub: Any) -> None:
         ),
     )
     p.add_argument("--no-publish", action="store_true", help="stop after the models (no MySQL needed)")
-    p.add_argument("--start", type=_date, help="ingest only dumps dated on/after this day")
-    p.add_argument("--end", type=_date, help="ingest only dumps dated on/before this day")
+    p.add_argument("--start", type=iso_date, help="ingest only dumps dated on/after this day")
+    p.add_argument("--end", type=iso_date, help="ingest only dumps dated on/before this day")
     p.set_defaults(func=run_daily_cmd)
 
     d = sub.add_parser(
@@ -43,7 +35,7 @@ def register(sub: Any) -> None:
     )
     d.add_argument("--days", type=int, default=30, help="days of demo dumps to generate (default 30)")
     d.add_argument(
-        "--start", type=_date, default=dt.date(2026, 1, 1), help="first demo day (default 2026-01-01)"
+        "--start", type=iso_date, default=dt.date(2026, 1, 1), help="first demo day (default 2026-01-01)"
     )
     d.add_argument("--seed", type=int, default=7, help="simulation seed (default 7)")
     d.set_defaults(func=run_demo_cmd)

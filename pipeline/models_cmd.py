@@ -12,15 +12,7 @@ import datetime as dt
 from typing import Any
 
 from lake.config import Config
-
-
-def _date(text: str) -> dt.date:
-    import argparse
-
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+from pipeline.cli import iso_date
 
 
 def register(sub: Any) -> None:
@@ -34,9 +26,9 @@ def register(sub: Any) -> None:
             "model (after re-ingesting corrected dumps)."
         ),
     )
-    p.add_argument("--restate-from", type=_date, metavar="DATE", help="first snapshot day to recompute")
+    p.add_argument("--restate-from", type=iso_date, metavar="DATE", help="first snapshot day to recompute")
     p.add_argument(
-        "--restate-to", type=_date, metavar="DATE", help="last snapshot day to recompute (default: latest)"
+        "--restate-to", type=iso_date, metavar="DATE", help="last snapshot day to recompute (default: latest)"
     )
     p.add_argument("--dry-run", action="store_true", help="print what would be done, change nothing")
     p.set_defaults(func=run)
