@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
 
 from lake.config import Config
-from lake.restate import add_pending
 from lake.storage import StorageError, storage_for
 from loaders.dumpreader import read_dump
 from loaders.errors import LoadError
@@ -34,7 +33,7 @@ from loaders.runner import (
     Stopwatch,
     as_date,
     resolve_workers,
-    run_jobs,
+    run_and_report,
 )
 from loaders.sources import Source, find_sources
 
@@ -74,12 +73,9 @@ def ingest(
             results.append(DayResult(src.day, src.uri, UNCHANGED, rows=dict(entry.get("rows") or {})))
         else:
             todo.append((src, entry))
-    results += run_jobs("ingest", ingest_one, config, todo, force, nworkers, progress)
-    results.sort(key=lambda r: (r.day, r.uri))
-    report = IngestReport("ingest", results, problems, clock.seconds(), nworkers)
-    # replaced days must be restated by the models, even if this process dies right after
-    add_pending(config, report.replaced_days)
-    return report
+    return run_and_report(
+        "ingest", ingest_one, config, todo, results, problems, clock, force, nworkers, progress
+    )
 
 
 def ingest_one(config: Config, item: tuple[Source, Optional[dict[str, Any]]], force: bool) -> DayResult:

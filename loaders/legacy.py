@@ -24,7 +24,6 @@ import pyarrow as pa
 
 from lake.config import Config
 from lake.layout import partition_file
-from lake.restate import add_pending
 from lake.schema import TENANTS
 from lake.storage import StorageError, storage_for
 from loaders.errors import LoadError
@@ -41,7 +40,7 @@ from loaders.runner import (
     Stopwatch,
     as_date,
     resolve_workers,
-    run_jobs,
+    run_and_report,
 )
 from loaders.sources import Source, find_sources
 
@@ -161,12 +160,9 @@ def import_legacy(
                 )
                 continue
         todo.append((src, entry))
-    results += run_jobs("import-legacy", import_one, config, todo, force, nworkers, progress)
-    results.sort(key=lambda r: (r.day, r.uri))
-    report = IngestReport("import-legacy", results, problems, clock.seconds(), nworkers)
-    # replaced days must be restated by the models, even if this process dies right after
-    add_pending(config, report.replaced_days)
-    return report
+    return run_and_report(
+        "import-legacy", import_one, config, todo, results, problems, clock, force, nworkers, progress
+    )
 
 
 def import_one(config: Config, item: tuple[Source, Optional[dict[str, Any]]], force: bool) -> DayResult:

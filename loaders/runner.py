@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, TextIO
 
 from lake.config import Config
+from lake.restate import add_pending
 
 WRITTEN = "written"
 UNCHANGED = "unchanged"
@@ -167,3 +168,27 @@ class Stopwatch:
 
     def seconds(self) -> float:
         return time.perf_counter() - self.start
+
+
+def run_and_report(
+    command: str,
+    job: Callable[[Config, Any, bool], DayResult],
+    config: Config,
+    todo: list[Any],
+    settled: list[DayResult],
+    problems: list[Any],
+    clock: Stopwatch,
+    force: bool,
+    nworkers: int,
+    progress: Any,
+) -> IngestReport:
+    """Run the pending jobs, merge them with the days settled without work, and report.
+
+    The days that had data and changed are recorded in the lake as pending restatements here,
+    once for every loader, so the models restate them even if this process dies right after.
+    """
+    results = settled + run_jobs(command, job, config, todo, force, nworkers, progress)
+    results.sort(key=lambda r: (r.day, r.uri))
+    report = IngestReport(command, results, problems, clock.seconds(), nworkers)
+    add_pending(config, report.replaced_days)
+    return report
