@@ -6,13 +6,28 @@ so httpfs is always loaded from the pip wheel and the S3 secret always matches t
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import duckdb
 
 from lake.config import Config, load_config
 from lake.extensions import extension_directory
 from lake.s3 import duckdb_secret_sql
+
+
+def duckdb_settings(config: Config) -> dict[str, Any]:
+    """DuckDB settings of every lakehouse connection (ours and SQLMesh's `connector_config`)."""
+    settings: dict[str, Any] = {
+        "extension_directory": extension_directory(),
+        # never reach for extensions.duckdb.org: a locked-down VPC has no route to it
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": True,
+    }
+    if config.warehouse.memory_limit:
+        settings["memory_limit"] = config.warehouse.memory_limit
+    if config.warehouse.threads:
+        settings["threads"] = config.warehouse.threads
+    return settings
 
 
 def connect(
@@ -24,17 +39,7 @@ def connect(
     read_only=True)`).
     """
     config = config or load_config()
-    settings = {
-        "extension_directory": extension_directory(),
-        # never reach for extensions.duckdb.org: a locked-down VPC has no route to it
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": True,
-    }
-    if config.warehouse.memory_limit:
-        settings["memory_limit"] = config.warehouse.memory_limit
-    if config.warehouse.threads:
-        settings["threads"] = config.warehouse.threads
-    con = duckdb.connect(database, read_only=read_only, config=settings)
+    con = duckdb.connect(database, read_only=read_only, config=duckdb_settings(config))
     try:
         con.execute("LOAD httpfs")
         con.execute(duckdb_secret_sql(config))

@@ -34,21 +34,13 @@ from sqlmesh.core.config import (  # noqa: E402
 )
 
 from lake.config import load_config  # noqa: E402
-from lake.extensions import extension_directory  # noqa: E402
+from lake.connection import duckdb_settings  # noqa: E402
 from lake.s3 import duckdb_secret_options, is_s3  # noqa: E402
 
 lakehouse = load_config()
 
-_connector: dict = {
-    # httpfs comes from the duckdb-extension-httpfs wheel; never reach extensions.duckdb.org
-    "extension_directory": extension_directory(),
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": True,
-}
-if lakehouse.warehouse.memory_limit:
-    _connector["memory_limit"] = lakehouse.warehouse.memory_limit
-if lakehouse.warehouse.threads:
-    _connector["threads"] = lakehouse.warehouse.threads
+# httpfs comes from the duckdb-extension-httpfs wheel; never reach extensions.duckdb.org
+_connector = duckdb_settings(lakehouse)
 
 _secrets: list = []
 if is_s3(lakehouse.lake.root):
