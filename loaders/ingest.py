@@ -19,19 +19,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
 
 from lake.config import Config
-from lake.storage import StorageError, storage_for
+from lake.storage import storage_for
 from loaders.dumpreader import read_dump
-from loaders.errors import LoadError
 from loaders.manifest import KIND_DUMP, read_entry, same_source
 from loaders.partitions import commit_day
 from loaders.runner import (
-    FAILED,
     UNCHANGED,
-    WRITTEN,
     DayResult,
     IngestReport,
     Stopwatch,
     as_date,
+    committed_result,
+    failed_result,
     resolve_workers,
     run_and_report,
 )
@@ -97,23 +96,6 @@ def ingest_one(config: Config, item: tuple[Source, Optional[dict[str, Any]]], fo
         if old_entry is not None and not force and old_entry.get("sha256") == parsed.sha256:
             entry["unchanged_since"] = old_entry.get("ingested_at")
         outcome = commit_day(config, src.day, parsed.tables, entry, old_entry, force)
-    except (LoadError, StorageError) as exc:
-        return DayResult(src.day, src.uri, FAILED, seconds=time.perf_counter() - t0, message=str(exc))
-    except Exception as exc:  # anything else still names the dump, and other days go on
-        return DayResult(
-            src.day,
-            src.uri,
-            FAILED,
-            seconds=time.perf_counter() - t0,
-            message=f"{src.uri}: {type(exc).__name__}: {exc}",
-        )
-    return DayResult(
-        src.day,
-        src.uri,
-        WRITTEN if outcome.written else UNCHANGED,
-        replaced=outcome.replaced,
-        rows=outcome.rows,
-        raw_bytes=parsed.raw_bytes,
-        sql_bytes=parsed.sql_bytes,
-        seconds=time.perf_counter() - t0,
-    )
+    except Exception as exc:
+        return failed_result(src, t0, exc)
+    return committed_result(src, t0, outcome, parsed.raw_bytes, parsed.sql_bytes)

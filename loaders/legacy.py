@@ -25,20 +25,20 @@ import pyarrow as pa
 from lake.config import Config
 from lake.layout import partition_file
 from lake.schema import TENANTS
-from lake.storage import StorageError, storage_for
+from lake.storage import storage_for
 from loaders.errors import LoadError
 from loaders.ingest import read_entries
 from loaders.manifest import KIND_DUMP, KIND_LEGACY, same_source
 from loaders.partitions import commit_day
 from loaders.runner import (
-    FAILED,
     SKIPPED,
     UNCHANGED,
-    WRITTEN,
     DayResult,
     IngestReport,
     Stopwatch,
     as_date,
+    committed_result,
+    failed_result,
     resolve_workers,
     run_and_report,
 )
@@ -180,23 +180,6 @@ def import_one(config: Config, item: tuple[Source, Optional[dict[str, Any]]], fo
             "sha256": hashlib.sha256(data).hexdigest(),
         }
         outcome = commit_day(config, src.day, {"tenants": table}, entry, old_entry, force)
-    except (LoadError, StorageError) as exc:
-        return DayResult(src.day, src.uri, FAILED, seconds=time.perf_counter() - t0, message=str(exc))
     except Exception as exc:
-        return DayResult(
-            src.day,
-            src.uri,
-            FAILED,
-            seconds=time.perf_counter() - t0,
-            message=f"{src.uri}: {type(exc).__name__}: {exc}",
-        )
-    return DayResult(
-        src.day,
-        src.uri,
-        WRITTEN if outcome.written else UNCHANGED,
-        replaced=outcome.replaced,
-        rows=outcome.rows,
-        raw_bytes=len(data),
-        sql_bytes=len(data),
-        seconds=time.perf_counter() - t0,
-    )
+        return failed_result(src, t0, exc)
+    return committed_result(src, t0, outcome, len(data), len(data))

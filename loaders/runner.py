@@ -19,6 +19,8 @@ from typing import Any, Callable, Optional, TextIO
 
 from lake.config import Config
 from lake.restate import add_pending
+from lake.storage import StorageError
+from loaders.errors import LoadError
 
 WRITTEN = "written"
 UNCHANGED = "unchanged"
@@ -192,3 +194,26 @@ def run_and_report(
     report = IngestReport(command, results, problems, clock.seconds(), nworkers)
     add_pending(config, report.replaced_days)
     return report
+
+
+def failed_result(src: Any, started: float, exc: Exception) -> DayResult:
+    """A FAILED day: expected errors keep their message (it names the input); others get it prefixed."""
+    if isinstance(exc, (LoadError, StorageError)):
+        message = str(exc)
+    else:  # anything else still names the input, and the other days go on
+        message = f"{src.uri}: {type(exc).__name__}: {exc}"
+    return DayResult(src.day, src.uri, FAILED, seconds=time.perf_counter() - started, message=message)
+
+
+def committed_result(src: Any, started: float, outcome: Any, raw_bytes: int, sql_bytes: int) -> DayResult:
+    """The result of a day whose input parsed and whose partitions were committed (or left as they were)."""
+    return DayResult(
+        src.day,
+        src.uri,
+        WRITTEN if outcome.written else UNCHANGED,
+        replaced=outcome.replaced,
+        rows=outcome.rows,
+        raw_bytes=raw_bytes,
+        sql_bytes=sql_bytes,
+        seconds=time.perf_counter() - started,
+    )
