@@ -30,6 +30,8 @@ from typing import Any, Optional
 
 import yaml
 
+from lake.errors import ConfigError
+
 ENV_CONFIG = "LAKEHOUSE_CONFIG"
 ENV_PREFIX = "LAKEHOUSE__"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -37,8 +39,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
-class ConfigError(ValueError):
-    """A configuration problem, with the dotted key (or file) it concerns in the message."""
 
 
 class _Loader(yaml.SafeLoader):
@@ -83,16 +83,25 @@ class S3Config:
     url_style: str = "vhost"
     #: AWS profile for boto3's credential chain (None = default chain: env, ECS/EC2 role, ...)
     profile: Optional[str] = None
+    #: seconds to wait for a TCP connection to the endpoint, per attempt
+    connect_timeout: int = 5
+    #: seconds to wait for a response (or the next chunk of one), per attempt
+    read_timeout: int = 30
+    #: attempts per S3 call (1 = no retry); the worst wait is about
+    #: max_attempts * (connect_timeout + read_timeout) plus short backoffs
+    max_attempts: int = 3
 
 
 @dataclass(frozen=True)
 class WarehouseConfig:
     #: the DuckDB file holding the SQLMesh state and the silver/gold tables
     path: str = "var/warehouse.duckdb"
-    #: optional s3:// key the warehouse file is persisted to between ephemeral runs
+    #: optional s3:// key (or a path on a mounted volume) the warehouse is persisted to between
+    #: ephemeral runs: each successful run writes a new copy next to it and moves the pointer
     persist_uri: Optional[str] = None
-    #: seconds a daily-job lock is honoured before it is considered stale
-    lock_ttl_seconds: int = 6 * 3600
+    #: seconds a warehouse lock is honoured without a heartbeat; a live run renews it every
+    #: lock_ttl_seconds / 5, so only a dead run's lock ever expires
+    lock_ttl_seconds: int = 300
     #: DuckDB memory_limit for model runs ("" = DuckDB default)
     memory_limit: str = ""
     threads: int = 0
@@ -335,10 +344,13 @@ def _validate(c: Config) -> None:
             "s3.endpoint",
             f"must look like http(s)://host:port, got {c.s3.endpoint!r}",
         )
-    need(c.warehouse.lock_ttl_seconds > 0, "warehouse.lock_ttl_seconds", "must be positive")
+    for key in ("connect_timeout", "read_timeout", "max_attempts"):
+        value = getattr(c.s3, key)
+        need(1 <= value <= 600, f"s3.{key}", f"must be 1..600, got {value}")
+    need(c.warehouse.lock_ttl_seconds >= 10, "warehouse.lock_ttl_seconds", "must be >= 10")
     need(c.warehouse.threads >= 0, "warehouse.threads", "must be >= 0")
     if c.warehouse.persist_uri is not None:
-        need(c.warehouse.persist_uri.startswith("s3://"), "warehouse.persist_uri", "must be an s3:// URI")
+        need(bool(c.warehouse.persist_uri.strip()), "warehouse.persist_uri", "must not be empty")
     for name, mapping in c.tables.items():
         need(name in TABLES, f"tables.{name}", f"unknown table (known: {', '.join(TABLES)})")
         need(
@@ -405,7 +417,11 @@ def _resolve_paths(c: Config, base: Path, source_file: Optional[str]) -> Config:
             root=_resolve(base, c.source.root),
             legacy_csv_root=_resolve(base, c.source.legacy_csv_root),
         ),
-        warehouse=dataclasses.replace(c.warehouse, path=_resolve(base, c.warehouse.path)),
+        warehouse=dataclasses.replace(
+            c.warehouse,
+            path=_resolve(base, c.warehouse.path),
+            persist_uri=_resolve(base, c.warehouse.persist_uri) if c.warehouse.persist_uri else None,
+        ),
         mysql=dataclasses.replace(c.mysql, tls=tls),
         source_file=source_file,
     )

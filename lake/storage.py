@@ -18,12 +18,10 @@ from pathlib import Path
 from typing import BinaryIO, Optional
 
 from lake.config import Config
+from lake.errors import StorageError
 from lake.s3 import client as s3_client
 from lake.s3 import is_s3, split_uri
 
-
-class StorageError(RuntimeError):
-    """An I/O problem reaching a folder or bucket; the message names the URI."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from lake.config import Config
 from lake.storage import StorageError
-from loaders.errors import LoadError
+from lake.errors import LoadError
 from loaders.runner import SKIPPED, IngestReport
 from pipeline.cli import int_at_least, iso_date
 

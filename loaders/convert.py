@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lake.schema import Table
-from loaders.errors import LoadError
+from lake.errors import LoadError
 from loaders.values import unescape
 
 #: rows converted to Arrow at a time

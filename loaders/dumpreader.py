@@ -27,7 +27,7 @@ from lake.config import Config
 from lake.schema import TABLES
 from lake.storage import storage_for
 from loaders.convert import TableBuilder
-from loaders.errors import LoadError
+from lake.errors import LoadError
 from loaders.stream import ChunkReader, ChunkStream
 from loaders.values import ValuesError, split_values
 

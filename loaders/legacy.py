@@ -26,7 +26,7 @@ from lake.config import Config
 from lake.layout import partition_file
 from lake.schema import TENANTS
 from lake.storage import storage_for
-from loaders.errors import LoadError
+from lake.errors import LoadError
 from loaders.ingest import read_entries
 from loaders.manifest import KIND_DUMP, KIND_LEGACY, same_source
 from loaders.partitions import commit_day

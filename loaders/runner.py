@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional, TextIO
 from lake.config import Config
 from lake.restate import add_pending
 from lake.storage import StorageError
-from loaders.errors import LoadError
+from lake.errors import LoadError
 
 WRITTEN = "written"
 UNCHANGED = "unchanged"

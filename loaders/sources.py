@@ -16,7 +16,7 @@ from typing import Optional
 from lake.config import Config
 from lake.s3 import is_s3
 from lake.storage import storage_for
-from loaders.errors import LoadError
+from lake.errors import LoadError
 
 _FIELD = re.compile(r"\{date:([^}]*)\}")
 _DIRECTIVES = {

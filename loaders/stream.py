@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO, Callable, Optional
 
-from loaders.errors import LoadError
+from lake.errors import LoadError
 
 GZIP_MAGIC = b"\x1f\x8b"
 #: raw bytes per read; inflated output is capped per chunk as well (a zip bomb stays bounded)

@@ -9,7 +9,7 @@ The modules are small and named for what they do:
 * ``credentials`` / ``connection`` -- reaching MySQL: password or secret, TLS, retries, errors;
 * ``ddl``, ``bulkload`` -- creating tables, loading rows (LOAD DATA LOCAL INFILE or INSERTs);
 * ``swap`` / ``window`` -- the two atomic write strategies;
-* ``publog``, ``report``, ``checkpoints``, ``errors`` -- bookkeeping, results, test hooks.
+* ``publog``, ``report``, ``checkpoints`` -- bookkeeping, results, test hooks (errors: :class:`lake.errors.PublishError`).
 
 docs/PUBLISH.md describes the behaviour; docs/benchmarks/publish.md the speed.
 """

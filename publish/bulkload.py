@@ -21,7 +21,7 @@ import pymysql
 from publish.checksum import quote_my
 from publish.connection import LOCAL_INFILE_DISABLED, error_code
 from publish.ddl import qname
-from publish.errors import PublishError
+from lake.errors import PublishError
 from publish.tables import TableSpec
 from publish.warehouse import Warehouse
 

@@ -35,7 +35,7 @@ def register(sub: Any) -> None:
 
 def run(args: Any, config: Config) -> int:
     from pipeline.cli import CommandError
-    from publish.errors import PublishError
+    from lake.errors import PublishError
     from publish.publisher import publish
 
     try:

@@ -22,7 +22,7 @@ import pymysql
 
 from lake.config import Config
 from publish.credentials import MySQLTarget, resolve_target
-from publish.errors import PublishError
+from lake.errors import PublishError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from lake.config import Config
-from publish.errors import PublishError
+from lake.errors import PublishError
 
 log = logging.getLogger(__name__)
 

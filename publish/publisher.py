@@ -34,7 +34,7 @@ from publish import checkpoints, ddl
 from publish.bulkload import BulkLoader
 from publish.connection import MySQLSession, error_code, error_text
 from publish.ddl import NEW_SUFFIX, OLD_SUFFIX, qname
-from publish.errors import PublishError
+from lake.errors import PublishError
 from publish.publog import ensure_log_table, ensure_state_table, state_table, write_failure, write_log
 from publish.report import PublishReport, TableReport
 from publish.swap import SwapPlan, plan_swap, stage

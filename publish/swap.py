@@ -22,7 +22,7 @@ from publish import published
 from publish.bulkload import BulkLoader
 from publish.checksum import my_row_hash, quote_my
 from publish.ddl import NEW_SUFFIX, create_staging, primary_key, qname, table_columns
-from publish.errors import PublishError
+from lake.errors import PublishError
 from publish.tables import Column, TableSpec
 from publish.warehouse import Fingerprint, Warehouse
 

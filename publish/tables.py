@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from publish.errors import PublishError
+from lake.errors import PublishError
 
 #: kinds -> the DuckDB type every warehouse value is cast to before export and hashing, so a
 #: model that emits e.g. DOUBLE for the rate still publishes (and verifies) as DECIMAL(5,4)

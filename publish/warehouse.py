@@ -21,7 +21,7 @@ import pyarrow as pa
 from lake.config import Config
 from lake.connection import connect
 from publish.checksum import duck_row_hash, duck_value, quote_duck
-from publish.errors import PublishError
+from lake.errors import PublishError
 from publish.tables import Column, TableSpec, column_for
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from publish import checkpoints, published
 from publish.bulkload import BulkLoader
 from publish.checksum import quote_my
 from publish.ddl import NEW_SUFFIX, create_staging, primary_key, qname, table_columns
-from publish.errors import PublishError
+from lake.errors import PublishError
 from publish.publog import read_state, state_ddl, state_table, write_state
 from publish.swap import check_keys
 from publish.tables import TableSpec

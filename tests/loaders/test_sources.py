@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from loaders.errors import LoadError
+from lake.errors import LoadError
 from loaders.sources import find_sources, pattern_regex
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from lake.config import load_config
 from loaders.dumpreader import DumpParser, wanted_tables
-from loaders.errors import LoadError
+from lake.errors import LoadError
 from loaders.stream import ChunkReader, ChunkStream
 from tests.conftest import REPO
 from tests.loaders.sourcedb import mysqldump

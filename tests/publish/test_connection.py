@@ -20,7 +20,7 @@ import pytest
 
 from publish import checkpoints, connection
 from publish.credentials import resolve_target
-from publish.errors import PublishError
+from lake.errors import PublishError
 from publish.publisher import lock_name, publish
 from tests.publish.conftest import LAKEHOUSE, SNAPSHOT_DAYS, cli_env, read_all
 from tests.publish.warehouses import V1, V2, expected, write_warehouse

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from publish.errors import PublishError
+from lake.errors import PublishError
 from publish.publisher import publish
 from tests.publish.conftest import SNAPSHOT_DAYS, read_all, tables_in
 from tests.publish.warehouses import V1, V2, expected, write_warehouse

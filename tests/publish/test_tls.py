@@ -18,7 +18,7 @@ import pytest
 
 from lake.config import TlsConfig
 from publish.connection import connect_mysql
-from publish.errors import PublishError
+from lake.errors import PublishError
 from publish.publisher import publish
 from tests.publish.warehouses import V1, write_warehouse
 
