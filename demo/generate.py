@@ -27,7 +27,6 @@ from typing import Any, Optional, Union
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from demo.dumpwriter import InsertFormat, PrefixBlocks, Section, render_dump
 from demo.pms_schema import (
@@ -40,10 +39,11 @@ from demo.pms_schema import (
 )
 from demo.simulate import STATE_FIELDS, Simulation, date_to_days, simulate
 from lake.config import Config
-from lake.layout import join, partition_file
+from lake.layout import join
 from lake.s3 import is_s3
 from lake.schema import TABLES
 from lake.storage import storage_for
+from loaders.partitions import commit_day
 
 log = logging.getLogger(__name__)
 
@@ -496,30 +496,25 @@ def write_lake_direct(
     seed: int = 7,
     workers: int = 0,
 ) -> LakeReport:
-    """Write ``raw/<table>/snapshot_date=D/data.parquet`` for each day straight from the simulation.
+    """Commit each day's lake tables straight from the simulation (no dump in between).
 
-    The rows are exactly those the day's dump would give after ingest; no manifest is written
-    (the lake manifest belongs to the loaders and describes ingested dumps).
+    The rows are exactly those the day's dump would give after ingest, and each day is
+    committed like an ingested one (`loaders.partitions.commit_day`: content-named files, then
+    the manifest entry, of kind ``simulation``), so the models read it like any other day.
     """
     t0 = time.monotonic()
     start = _as_date(start)
     sim = simulate(start, days, profile, seed)
     seg = _segments(sim)
     root = config.lake.root
-    store = storage_for(root, config)
     rows = {name: 0 for name in seg.tables}
     written = 0
 
     def one(day: dt.date) -> tuple[dict[str, int], int]:
-        counts, nbytes = {}, 0
-        for name in seg.tables:
-            table = seg.day(name, day)
-            sink = pa.BufferOutputStream()
-            pq.write_table(table, sink, compression="zstd")
-            data = sink.getvalue().to_pybytes()
-            store.write_bytes(partition_file(root, name, day), data)
-            counts[name], nbytes = table.num_rows, nbytes + len(data)
-        return counts, nbytes
+        tables = {name: seg.day(name, day) for name in seg.tables}
+        entry = {"kind": "simulation", "source": f"demo.simulate profile={profile} seed={seed} start={start}"}
+        outcome = commit_day(config, day, tables, entry, None, force=True)
+        return outcome.rows, outcome.bytes
 
     dates = sim.dates()
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:

@@ -39,8 +39,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
-
-
 class _Loader(yaml.SafeLoader):
     """SafeLoader that leaves dates as strings, so a bad date is reported with its key."""
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from lake.schema import PARTITION_COLUMN, PARTITION_FILE
+from lake.schema import PARTITION_COLUMN
 
 
 def join(root: str, *parts: str) -> str:
@@ -23,22 +24,21 @@ def partition_dir(root: str, table: str, day: dt.date) -> str:
     return join(table_dir(root, table), f"{PARTITION_COLUMN}={day.isoformat()}")
 
 
-def partition_file(root: str, table: str, day: dt.date) -> str:
-    return join(partition_dir(root, table, day), PARTITION_FILE)
-
-
-def table_glob(root: str, table: str) -> str:
-    """The glob DuckDB reads a whole raw table with (hive partitioning on)."""
-    return join(table_dir(root, table), f"{PARTITION_COLUMN}=*", "*.parquet")
-
-
 def manifest_dir(root: str) -> str:
     return join(root, "_manifest")
 
 
-def read_sql(root: str, table: str) -> str:
-    """A DuckDB table expression over a raw table, with `snapshot_date` typed DATE."""
+def read_sql(files: Sequence[str]) -> str:
+    """A DuckDB table expression over the given Parquet files of one raw table.
+
+    `snapshot_date` comes from the hive path, typed DATE. Pass the committed files
+    (:func:`lake.manifest.table_files`), never a glob: a glob would also read the files of an
+    ingest that has not committed its day.
+    """
+    if not files:
+        raise ValueError("read_sql needs at least one file")
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
     return (
-        f"read_parquet('{table_glob(root, table)}', hive_partitioning = true, "
+        f"read_parquet([{listed}], hive_partitioning = true, "
         f"hive_types = {{'{PARTITION_COLUMN}': DATE}}, union_by_name = true)"
     )

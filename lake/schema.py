@@ -86,5 +86,6 @@ TABLES: dict[str, Table] = {t.name: t for t in (TENANTS, ROOMS, APARTMENTS)}
 
 #: name of the hive partition column of every raw table
 PARTITION_COLUMN = "snapshot_date"
-#: file name of the single Parquet file of a partition (replaced atomically)
+#: file name of a partition written by loader versions before content-named files (a manifest
+#: entry without a `file` field); today's files are named by lake.manifest.data_file_name
 PARTITION_FILE = "data.parquet"

@@ -15,8 +15,8 @@ from typing import Callable, Optional
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lake.schema import Table
 from lake.errors import LoadError
+from lake.schema import Table
 from loaders.values import unescape
 
 #: rows converted to Arrow at a time

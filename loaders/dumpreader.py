@@ -24,10 +24,10 @@ from typing import Optional
 import pyarrow as pa
 
 from lake.config import Config
+from lake.errors import LoadError
 from lake.schema import TABLES
 from lake.storage import storage_for
 from loaders.convert import TableBuilder
-from lake.errors import LoadError
 from loaders.stream import ChunkReader, ChunkStream
 from loaders.values import ValuesError, split_values
 

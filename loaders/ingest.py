@@ -4,8 +4,12 @@ For each dump under `source.root` matching `source.key_pattern` (within --start/
 
 1. skip it when the day's manifest entry was built from the same object (URI, size, etag);
 2. otherwise stream and parse it completely, validate every needed table and column;
-3. only then write the day's Parquet files (each replaced atomically, only if its content
-   changed) and last the manifest entry.
+3. only then commit the day (loaders/partitions.py): its content-named Parquet files, then the
+   manifest entry, which makes all of the day's tables visible to readers at once.
+
+Before any day is written, files that no committed day names (left by an ingest killed
+mid-day) are removed. Run it under the warehouse lock (`pipeline.session`): the sweep and the
+commits assume no other writer.
 
 A dump that fails leaves its day untouched; the other days still load. The report names the
 days written and, among them, the days that already had data and changed (to restate).
@@ -14,15 +18,14 @@ days written and, among them, the days that already had data and changed (to res
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
 
 from lake.config import Config
-from lake.storage import storage_for
+from lake.manifest import KIND_DUMP, committed_days, same_source
 from loaders.dumpreader import read_dump
-from loaders.manifest import KIND_DUMP, read_entry, same_source
-from loaders.partitions import commit_day
+from loaders.partitions import commit_day, sweep_orphans
 from loaders.runner import (
     UNCHANGED,
     DayResult,
@@ -38,13 +41,16 @@ from loaders.sources import Source, find_sources
 
 __all__ = ["IngestReport", "ingest", "ingest_one"]
 
+log = logging.getLogger(__name__)
 
-def read_entries(config: Config, days: list[dt.date]) -> dict[dt.date, Optional[dict[str, Any]]]:
-    """Manifest entries of `days` (concurrently: on S3 each is a round trip)."""
-    storage = storage_for(config.lake.root, config)
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        entries = pool.map(lambda d: read_entry(storage, config.lake.root, d), days)
-        return dict(zip(days, entries))
+
+def committed_entries(config: Config) -> dict[dt.date, dict[str, Any]]:
+    """The manifest entries of the lake's committed days, after removing orphan files."""
+    committed = committed_days(config)
+    removed = sweep_orphans(config, committed)
+    if removed:
+        log.warning("removed %d file(s) of an interrupted ingest, e.g. %s", len(removed), removed[0])
+    return {day: dict(d.entry) for day, d in committed.items()}
 
 
 def ingest(
@@ -64,10 +70,10 @@ def ingest(
     nworkers = resolve_workers(config, workers)
     start, end = as_date(start, "start"), as_date(end, "end")
     sources, problems = find_sources(config.source.root, config.source.key_pattern, config, start, end)
-    entries = read_entries(config, [s.day for s in sources])
+    entries = committed_entries(config)
     todo, results = [], []
     for src in sources:
-        entry = entries[src.day]
+        entry = entries.get(src.day)
         if not force and same_source(entry, KIND_DUMP, src.uri, src.size, src.etag):
             results.append(DayResult(src.day, src.uri, UNCHANGED, rows=dict(entry.get("rows") or {})))
         else:

@@ -23,12 +23,11 @@ from typing import Any, Optional
 import pyarrow as pa
 
 from lake.config import Config
-from lake.layout import partition_file
+from lake.errors import LoadError
+from lake.manifest import KIND_DUMP, KIND_LEGACY, same_source
 from lake.schema import TENANTS
 from lake.storage import storage_for
-from lake.errors import LoadError
-from loaders.ingest import read_entries
-from loaders.manifest import KIND_DUMP, KIND_LEGACY, same_source
+from loaders.ingest import committed_entries
 from loaders.partitions import commit_day
 from loaders.runner import (
     SKIPPED,
@@ -138,11 +137,10 @@ def import_legacy(
     if not sources:  # a root above snapshots/tenant_status/
         nested, nested_problems = find_sources(root, "snapshots/tenant_status/" + PATTERN, config, start, end)
     sources, problems = sources + nested, problems + nested_problems
-    entries = read_entries(config, [s.day for s in sources])
-    storage = storage_for(config.lake.root, config)
+    entries = committed_entries(config)
     todo, results = [], []
     for src in sources:
-        entry = entries[src.day]
+        entry = entries.get(src.day)
         if not force:
             if same_source(entry, KIND_LEGACY, src.uri, src.size, src.etag):
                 results.append(DayResult(src.day, src.uri, UNCHANGED, rows=dict(entry.get("rows") or {})))
@@ -152,11 +150,6 @@ def import_legacy(
                     DayResult(
                         src.day, src.uri, SKIPPED, message="the day has a dump-based partition (--force)"
                     )
-                )
-                continue
-            if entry is None and storage.stat(partition_file(config.lake.root, "tenants", src.day)):
-                results.append(
-                    DayResult(src.day, src.uri, SKIPPED, message="the day already has a partition (--force)")
                 )
                 continue
         todo.append((src, entry))

@@ -1,8 +1,17 @@
-"""Write one snapshot day's Parquet files and its manifest entry, after everything validated.
+"""Commit one snapshot day: write its Parquet files, then its manifest entry (the commit).
 
-Each file is replaced atomically (`lake.storage`: temp file + rename locally, one PUT on S3), and
-a table's file is only rewritten when its content changed, so re-ingesting the same dump
-changes nothing in the lake. The manifest entry goes last: it is the day's commit record.
+The order is what makes a day one commit (lake/manifest.py):
+
+1. each table's Parquet file is written under its content-addressed name (same rows, same
+   bytes, same name: re-ingesting the same dump writes nothing); until step 2 no reader uses
+   it, because readers only read the files the manifest names;
+2. the manifest entry is written in one atomic write: from then on readers see every table
+   of the day new;
+3. the day's files no entry names any more (the replaced versions) are deleted.
+
+A crash before 2 leaves the old day (plus orphan files the next ingest removes); a crash after
+2 leaves the new day (plus the old files, removed the same way). `demo.generate` writes lake
+days through this function too, so there is one way a day enters the lake.
 """
 
 from __future__ import annotations
@@ -18,20 +27,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lake.config import Config
-from lake.layout import partition_file
+from lake.layout import join, partition_dir, table_dir
+from lake.manifest import data_file_name, fingerprint, lake_day, write_entry
 from lake.schema import TABLES
-from lake.storage import storage_for
+from lake.storage import LocalStorage, S3Storage, storage_for
 from loaders import LOADER_VERSION
-from loaders.manifest import write_entry
 
 
 @dataclass(frozen=True)
 class DayOutcome:
-    #: at least one data file of the day was (re)written
+    #: the day's committed content changed (or was new), or --force rewrote it
     written: bool
-    #: the day had data before and its content changed (downstream must restate it)
+    #: the day had committed data before and its content changed (downstream must recompute it)
     replaced: bool
     rows: dict[str, int]
+    #: bytes of the day's Parquet files
+    bytes: int = 0
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
@@ -52,42 +63,78 @@ def commit_day(
     old_entry: Optional[dict[str, Any]],
     force: bool = False,
 ) -> DayOutcome:
-    """Write the day's changed tables, then its manifest entry (`entry` + tables, time, version)."""
+    """Write the day's files, then its manifest entry (`entry` + tables, fingerprint, time, version).
+
+    The entry lists exactly `tables`: a table the day had before and `tables` lacks is no longer
+    part of the day. `force` rewrites files even when a file of the same name exists.
+    """
     root = config.lake.root
     storage = storage_for(root, config)
     files = {name: parquet_bytes(t) for name, t in tables.items()}
-    shas = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-    old_tables: dict[str, Any] = dict((old_entry or {}).get("tables") or {})
-    had_data = old_entry is not None
-    if old_entry is None:  # a lake written without manifest (or an entry lost): look at the files
-        for name in files:
-            uri = partition_file(root, name, day)
-            if storage.stat(uri) is not None:
-                had_data = True
-                old_tables[name] = {"sha256": hashlib.sha256(storage.read_bytes(uri)).hexdigest()}
-    changed = [n for n in files if shas[n] != (old_tables.get(n) or {}).get("sha256")]
-    to_write = list(files) if force else list(changed)
-    for name in files:
-        if name not in to_write and storage.stat(partition_file(root, name, day)) is None:
-            to_write.append(name)  # recorded but missing (deleted by hand): repair
-    for name in to_write:
-        storage.write_bytes(partition_file(root, name, day), files[name])
-    new_tables = {
-        name: {"rows": tables[name].num_rows, "sha256": shas[name], "bytes": len(files[name])}
-        for name in files
-    }
+    new_tables = {}
+    for name, data in files.items():
+        sha = hashlib.sha256(data).hexdigest()
+        new_tables[name] = {
+            "rows": tables[name].num_rows,
+            "sha256": sha,
+            "bytes": len(data),
+            "file": data_file_name(sha),
+        }
+    old_fp = lake_day(root, day, old_entry).fingerprint if old_entry is not None else None
+    new_fp = fingerprint(new_tables)
+    for name, data in files.items():
+        uri = join(partition_dir(root, name, day), new_tables[name]["file"])
+        if force or storage.stat(uri) is None:
+            storage.write_bytes(uri, data)
     record = {
         **entry,
         "snapshot_date": day.isoformat(),
-        "tables": {**old_tables, **new_tables},
+        "tables": new_tables,
+        "fingerprint": new_fp,
         "rows": {name: t.num_rows for name, t in tables.items()},
         "ingested_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "ingested_at_epoch": round(time.time(), 3),
         "loader_version": LOADER_VERSION,
     }
     write_entry(storage, root, day, record)
+    remove_orphans(storage, root, day, {name: t["file"] for name, t in new_tables.items()})
     return DayOutcome(
-        written=bool(to_write),
-        replaced=had_data and bool(changed),
+        written=force or old_fp != new_fp,
+        replaced=old_fp is not None and old_fp != new_fp,
         rows={name: t.num_rows for name, t in tables.items()},
+        bytes=sum(len(data) for data in files.values()),
     )
+
+
+def remove_orphans(
+    storage: LocalStorage | S3Storage, root: str, day: dt.date, keep: dict[str, str]
+) -> list[str]:
+    """Delete the day's data files that its committed entry does not name; returns their URIs."""
+    removed = []
+    for name in TABLES:
+        prefix = partition_dir(root, name, day)
+        for info in list(storage.list(prefix)):
+            if info.uri.rsplit("/", 1)[-1] != keep.get(name):
+                storage.delete(info.uri)
+                removed.append(info.uri)
+    return removed
+
+
+def sweep_orphans(config: Config, committed: dict[dt.date, Any]) -> list[str]:
+    """Delete every data file of the lake that no committed day names (one listing per table).
+
+    Orphans are what an ingest killed mid-day leaves: the new files of a day it never committed,
+    or the replaced files of a day it committed but did not clean up. Run under the warehouse
+    lock, before any day is written, so no file of a commit in progress is touched.
+    """
+    root = config.lake.root
+    storage = storage_for(root, config)
+    keep = {uri for d in committed.values() for uri in d.files.values()}
+    removed = []
+    for name in TABLES:
+        prefix = table_dir(root, name)
+        for info in list(storage.list(prefix)):
+            if info.uri.endswith(".parquet") and info.uri not in keep:
+                storage.delete(info.uri)
+                removed.append(info.uri)
+    return removed

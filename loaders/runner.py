@@ -8,6 +8,7 @@ manifest entry as they were.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import multiprocessing
 import os
@@ -18,9 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, TextIO
 
 from lake.config import Config
-from lake.restate import add_pending
-from lake.storage import StorageError
 from lake.errors import LoadError
+from lake.storage import StorageError
 
 WRITTEN = "written"
 UNCHANGED = "unchanged"
@@ -145,7 +145,8 @@ def run_jobs(
         return results
     # spawn: workers start clean (no inherited threads or open S3 connections)
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx) as pool:
+    pool_args = dict(mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),))
+    with ProcessPoolExecutor(max_workers=min(workers, total), **pool_args) as pool:
         futures = {pool.submit(job, config, item, force): item for item in items}
         for fut in as_completed(futures):
             try:
@@ -154,6 +155,29 @@ def run_jobs(
                 item = futures[fut]
                 report(DayResult(item_day(item), item_uri(item), FAILED, message=f"worker died: {exc}"))
     return results
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: exit at once when the parent dies (even by kill -9).
+
+    Otherwise an orphaned worker would keep writing to the lake outside the lock, and then
+    block forever on a result queue nobody reads. Linux's PR_SET_PDEATHSIG does it at once; a
+    watchdog thread polling the parent pid covers other systems and the thread-exit corner.
+    """
+    import ctypes
+    import signal
+    import threading
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(1)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def item_day(item: Any) -> dt.date:
@@ -186,14 +210,13 @@ def run_and_report(
 ) -> IngestReport:
     """Run the pending jobs, merge them with the days settled without work, and report.
 
-    The days that had data and changed are recorded in the lake as pending restatements here,
-    once for every loader, so the models restate them even if this process dies right after.
+    Nothing is recorded for the models here: they compare each lake day's fingerprint with the
+    one the warehouse computed it from (pipeline.planning), so a replaced day is recomputed even
+    if this process dies right after committing it.
     """
     results = settled + run_jobs(command, job, config, todo, force, nworkers, progress)
     results.sort(key=lambda r: (r.day, r.uri))
-    report = IngestReport(command, results, problems, clock.seconds(), nworkers)
-    add_pending(config, report.replaced_days)
-    return report
+    return IngestReport(command, results, problems, clock.seconds(), nworkers)
 
 
 def failed_result(src: Any, started: float, exc: Exception) -> DayResult:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 from lake.config import Config
+from lake.errors import LoadError
 from lake.s3 import is_s3
 from lake.storage import storage_for
-from lake.errors import LoadError
 
 _FIELD = re.compile(r"\{date:([^}]*)\}")
 _DIRECTIVES = {

@@ -12,7 +12,9 @@ Nothing here is a setting of its own: everything comes from :func:`lake.config.l
   only when the lake is on S3;
 * SQLMesh variables: ``lake_root`` (used by the ``raw.*`` lake views and the ``lake_has_day``
   signal), the KPI code sets and horizons of SPEC §4, and ``model_start``;
-* model defaults: dialect duckdb, ``start`` = ``models.start``, ``cron`` = ``models.cron``.
+* model defaults: dialect duckdb, ``start`` = ``models.start``, ``cron`` = ``models.cron``;
+* with ``warehouse.persist_uri`` set, plain ``sqlmesh`` refuses to run outside a warehouse
+  session (``lakehouse sqlmesh ...`` sets ``$LAKEHOUSE_SESSION``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,16 @@ from lake.connection import duckdb_settings  # noqa: E402
 from lake.s3 import duckdb_secret_options, is_s3  # noqa: E402
 
 lakehouse = load_config()
+
+# With a persisted warehouse (ephemeral tasks), only a warehouse session fetches the last good
+# copy, holds the lock and persists the result: a plain `sqlmesh` here would work on a stale or
+# missing local file and its work would be thrown away by the next run.
+if lakehouse.warehouse.persist_uri and not os.environ.get("LAKEHOUSE_SESSION"):
+    raise SystemExit(
+        f"warehouse.persist_uri is set ({lakehouse.warehouse.persist_uri}): run SQLMesh through the "
+        "warehouse session instead, e.g. `lakehouse sqlmesh plan` or `lakehouse sqlmesh run` "
+        "(it takes the lock, fetches the persisted warehouse and persists the result)"
+    )
 
 # httpfs comes from the duckdb-extension-httpfs wheel; never reach extensions.duckdb.org
 _connector = duckdb_settings(lakehouse)
@@ -82,12 +94,13 @@ config = Config(
         "forward_days": lakehouse.kpi.forward_days,
         "lookback_days": lakehouse.kpi.lookback_days,
     },
-    # (Re)create the raw.* views over the lake's Parquet partitions before every plan and run,
-    # so models read the lake through a name that unit tests can mock (macros/lake.py).
+    # (Re)create the raw.* views over the lake's committed days before every plan and run, so
+    # models read the lake through names that unit tests can mock (macros/lake.py).
     before_all=[
         "CREATE SCHEMA IF NOT EXISTS raw",
         "@create_lake_view('tenants')",
         "@create_lake_view('rooms')",
         "@create_lake_view('apartments')",
+        "@create_lake_days_view()",
     ],
 )

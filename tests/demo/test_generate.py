@@ -8,11 +8,10 @@ import gzip
 import os
 
 import pyarrow.parquet as pq
-import pytest
 
 from demo.generate import expected_rows, expected_snapshot, generate_dumps, write_lake_direct
 from lake.config import TableMapping
-from lake.layout import partition_file
+from lake.manifest import committed_file
 from lake.schema import TABLES
 from lake.storage import storage_for
 from pipeline.cli import main
@@ -129,7 +128,7 @@ def test_lake_direct_equals_the_dumps(local_config, tmp_path):
         day = dt.datetime.strptime(os.path.basename(path)[:8], "%Y%m%d").date()
         from_dump = _canonical(_read(path))
         for table, spec in TABLES.items():
-            f = partition_file(local_config.lake.root, table, day)
+            f = committed_file(local_config, table, day)
             data = pq.read_table(f)
             assert data.schema == spec.arrow_schema, (table, data.schema)
             assert [tuple(r.values()) for r in data.to_pylist()] == from_dump[table], (day, table)
@@ -147,13 +146,13 @@ def test_dumps_and_lake_on_s3(s3_config, tmp_path):
     assert store.read_bytes(listed[1].uri) == _read_raw(local.files[1])
 
     write_lake_direct(s3_config, START, 2, profile="small")
-    key = partition_file(s3_config.lake.root, "tenants", START)
+    key = committed_file(s3_config, "tenants", START)
     local_copy = tmp_path / "t.parquet"
     storage_for(key, s3_config).download_file(key, str(local_copy))
     assert pq.read_table(local_copy).num_rows == expected_snapshot(START, START)["tenants"].num_rows
 
 
-def test_cli_demo_data(tmp_path, capsys, monkeypatch):
+def test_cli_demo_data(local_config, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("LAKEHOUSE__LAKE__ROOT", str(tmp_path / "lake"))
     out = tmp_path / "cli"
     assert (
@@ -163,6 +162,7 @@ def test_cli_demo_data(tmp_path, capsys, monkeypatch):
     assert "[demo-data] 2 dump(s) 2026-03-01..2026-03-02" in printed and "tenants" in printed
     assert sorted(os.listdir(out)) == ["20260301.sql.gz", "20260302.sql.gz"]
     assert main(["demo-data", "--days", "2", "--direct-to-lake"]) == 0
-    assert os.path.exists(partition_file(str(tmp_path / "lake"), "rooms", dt.date(2026, 1, 2)))
-    with pytest.raises(SystemExit):
-        main(["demo-data", "--days", "0"])
+    lake_cfg = local_config.replace(lake=dataclasses.replace(local_config.lake, root=str(tmp_path / "lake")))
+    assert os.path.exists(committed_file(lake_cfg, "rooms", dt.date(2026, 1, 2)))
+    assert main(["demo-data", "--days", "0"]) == 2  # a usage error
+    assert "--days" in capsys.readouterr().err

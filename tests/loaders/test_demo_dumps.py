@@ -7,7 +7,7 @@ import datetime as dt
 import pyarrow.parquet as pq
 import pytest
 
-from lake.layout import partition_file
+from lake.manifest import committed_file
 from loaders.ingest import ingest
 
 generate = pytest.importorskip("demo.generate")
@@ -30,5 +30,5 @@ def test_demo_dumps_ingest_to_the_simulated_rows(local_config, options):
     for day in report.written_days:
         want = generate.expected_rows(START, day, profile="small", days=3)
         for table, rows in want.items():
-            got = pq.read_table(partition_file(local_config.lake.root, table, day)).to_pylist()
+            got = pq.read_table(committed_file(local_config, table, day)).to_pylist()
             assert sorted(got, key=lambda r: r["id"]) == sorted(rows, key=lambda r: r["id"]), (table, day)

@@ -13,7 +13,7 @@ import pytest
 
 from lake.config import TableMapping
 from lake.connection import connect
-from lake.layout import partition_file, read_sql
+from lake.manifest import committed_file, table_sql
 from lake.schema import TABLES
 from loaders.dumpreader import read_dump
 from loaders.ingest import ingest
@@ -157,12 +157,12 @@ def test_lake_files_have_the_exact_schema(source_db, local_config, tmp_path):
     assert report.ok and report.written_days == [dt.date(2024, 3, 1)]
     con = connect(local_config)
     for name, table in TABLES.items():
-        path = partition_file(local_config.lake.root, name, dt.date(2024, 3, 1))
+        path = committed_file(local_config, name, dt.date(2024, 3, 1))
         assert pq.read_schema(path).remove_metadata().equals(table.arrow_schema), name
-        described = con.execute(f"DESCRIBE SELECT * FROM {read_sql(local_config.lake.root, name)}").fetchall()
+        described = con.execute(f"DESCRIBE SELECT * FROM {table_sql(local_config, name)}").fetchall()
         types = {r[0]: r[1] for r in described}
         assert types == {**{c.name: c.duckdb_type for c in table.columns}, "snapshot_date": "DATE"}
-    n = con.execute(f"SELECT count(*) FROM {read_sql(local_config.lake.root, 'tenants')}").fetchone()[0]
+    n = con.execute(f"SELECT count(*) FROM {table_sql(local_config, 'tenants')}").fetchone()[0]
     assert n == len(expected_tenants(source_db))
 
 

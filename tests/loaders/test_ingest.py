@@ -13,7 +13,8 @@ import boto3
 
 from lake.config import SourceConfig
 from lake.connection import connect
-from lake.layout import manifest_dir, read_sql
+from lake.layout import manifest_dir
+from lake.manifest import table_sql
 from lake.s3 import split_uri
 from loaders import LOADER_VERSION
 from loaders.ingest import ingest
@@ -25,7 +26,7 @@ D1, D2, D3 = dt.date(2024, 3, 1), dt.date(2024, 3, 2), dt.date(2024, 3, 3)
 
 
 def lake_count(cfg, table: str, day: dt.date) -> int:
-    sql = f"SELECT count(*) FROM {read_sql(cfg.lake.root, table)} WHERE snapshot_date = DATE '{day}'"
+    sql = f"SELECT count(*) FROM {table_sql(cfg, table)} WHERE snapshot_date = DATE '{day}'"
     return connect(cfg).execute(sql).fetchone()[0]
 
 
@@ -67,7 +68,7 @@ def test_only_new_or_changed_dumps_and_replaced_days(local_config, mysql_server)
         assert fixed.written_days == [D2] and fixed.replaced_days == [D2]
         assert lake_count(cfg, "tenants", D1) == 25 and lake_count(cfg, "tenants", D2) == 20
         status = connect(cfg).execute(
-            f"SELECT status FROM {read_sql(cfg.lake.root, 'tenants')} WHERE snapshot_date = '{D2}' AND id = 1"
+            f"SELECT status FROM {table_sql(cfg, 'tenants')} WHERE snapshot_date = '{D2}' AND id = 1"
         )
         assert status.fetchone()[0] == 10
 
@@ -142,7 +143,8 @@ def test_s3_source_and_s3_lake(s3_config, source_db, tmp_path):
     assert lake_count(cfg, "tenants", D2) == n_db
     lake_bucket, lake_prefix = split_uri(cfg.lake.root)
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=lake_bucket, Prefix=lake_prefix)["Contents"]}
-    assert f"{lake_prefix}/raw/rooms/snapshot_date=2024-03-02/data.parquet" in keys
+    rooms_day = [k for k in keys if k.startswith(f"{lake_prefix}/raw/rooms/snapshot_date=2024-03-02/")]
+    assert len(rooms_day) == 1 and rooms_day[0].endswith(".parquet")
     assert f"{lake_prefix}/_manifest/ingest/2024-03-01.json" in keys
     again = ingest(cfg, workers=1)
     assert again.written_days == [] and again.count("unchanged") == 2

@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from lake.manifest import committed_file
 from lake.schema import TENANTS
 from loaders.legacy import import_legacy
 from tests.loaders.conftest import run_cli, tree_digest, write_config
@@ -33,8 +34,7 @@ def test_csvs_become_tenants_partitions_with_null_room_columns(local_config):
     write_csv(legacy, "2023-12-31", ["1,9,1,山田 太郎,2023-12-31"])
     report = import_legacy(local_config, workers=1)
     assert report.ok and report.written_days == [dt.date(2023, 12, 30), dt.date(2023, 12, 31)]
-    path = Path(local_config.lake.root, "raw/tenants/snapshot_date=2023-12-30/data.parquet")
-    table = pq.read_table(path)
+    table = pq.read_table(committed_file(local_config, "tenants", dt.date(2023, 12, 30)))
     assert table.schema.remove_metadata().equals(TENANTS.arrow_schema)
     rows = table.to_pylist()
     assert [(r["id"], r["status"], r["contract_type"], r["full_name"]) for r in rows] == [
@@ -89,12 +89,13 @@ def test_bad_rows_name_file_and_line(tmp_path, rows, header, expected):
     (tmp_path / "dumps").mkdir()
     cfg = write_config(tmp_path, str(tmp_path / "lake"), str(tmp_path / "dumps"))
     res = run_cli(cfg, "import-legacy")
-    assert res.returncode == 1
-    errors = [line for line in res.stderr.splitlines() if line.startswith("lakehouse import-legacy: error:")]
+    assert res.returncode == 3  # done, but a person must look at the rejected CSV
+    prefix = "lakehouse import-legacy: rejected:"
+    errors = [line for line in res.stderr.splitlines() if line.startswith(prefix)]
     assert len(errors) == 1 and expected in errors[0], res.stderr
     assert "Traceback" not in res.stderr
     lake = tmp_path / "lake"
-    assert (lake / "raw/tenants/snapshot_date=2024-01-04/data.parquet").exists()  # the good day loads
+    assert len(list((lake / "raw/tenants/snapshot_date=2024-01-04").glob("*.parquet"))) == 1  # it loads
     assert not (lake / "raw/tenants/snapshot_date=2024-01-05").exists()
     assert not (lake / "_manifest/ingest/2024-01-05.json").exists()
 
@@ -116,7 +117,8 @@ def test_legacy_never_overwrites_a_dump_day_unless_forced(tmp_path, source_db):
 
     forced = run_cli(cfg, "import-legacy", "--force", "--start", "2024-03-01")
     assert forced.returncode == 0 and "1 day(s) written (1 replaced)" in forced.stdout
-    t = pq.read_table(tmp_path / "lake/raw/tenants/snapshot_date=2024-03-01/data.parquet")
+    (t_file,) = (tmp_path / "lake/raw/tenants/snapshot_date=2024-03-01").glob("*.parquet")
+    t = pq.read_table(t_file)
     assert t.num_rows == 1
 
     # the dump is the better record of its day: the next ingest restores it and reports it

@@ -10,8 +10,8 @@ import tracemalloc
 import pytest
 
 from lake.config import load_config
-from loaders.dumpreader import DumpParser, wanted_tables
 from lake.errors import LoadError
+from loaders.dumpreader import DumpParser, wanted_tables
 from loaders.stream import ChunkReader, ChunkStream
 from tests.conftest import REPO
 from tests.loaders.sourcedb import mysqldump

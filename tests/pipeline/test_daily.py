@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import os
-import shutil
 from decimal import Decimal
 
 import duckdb
@@ -17,7 +16,7 @@ import pymysql
 import pytest
 
 from demo.generate import expected_snapshot, generate_dumps, render_dump_text
-from pipeline.daily import DailyJobError, run_daily
+from pipeline.daily import run_daily
 from tests.pipeline import oracle
 
 START = dt.date(2026, 1, 1)
@@ -142,24 +141,31 @@ def test_daily_job_end_to_end(config):
 
 
 @pytest.mark.slow
-def test_a_corrupt_dump_stops_the_job_before_models_and_publish(config):
+def test_a_rejected_dump_does_not_hold_back_the_other_days(config):
+    """SPEC §6: the run goes on without a rejected dump; the day keeps its last good version
+    (or stays a gap), every other day is computed and published, and the job asks for a person."""
+    days = [START + dt.timedelta(days=i) for i in range(5)]
     generate_dumps(config, config.source.root, START, 3, profile="small")
     run_daily(config, publish=True)
-    before = metrics_in_mysql(config)
-    log_db = config.mysql.log_database
-    logged = mysql_rows(config, f"SELECT count(*) AS n FROM `{log_db}`.publish_log")[0]["n"]
 
-    bad_day = START + dt.timedelta(days=3)
-    data = gzip.compress(render_dump_text(START, bad_day, days=4), 1)
-    with open(dump_path(config, bad_day), "wb") as fh:
-        fh.write(data[: len(data) // 2])  # truncated mid-way
-    shutil.copy(config.warehouse.path, config.warehouse.path + ".before")
-    with pytest.raises(DailyJobError) as err:
-        run_daily(config, publish=True)
-    assert os.path.basename(dump_path(config, bad_day)) in str(err.value)
-    assert "models and publish skipped" in str(err.value)
-    assert metrics_in_mysql(config) == before
-    assert mysql_rows(config, f"SELECT count(*) AS n FROM `{log_db}`.publish_log")[0]["n"] == logged
-    assert max(
-        r["snapshot_date"] for r in metrics_in_warehouse(config) if not r["is_projection"]
-    ) == START + dt.timedelta(days=2)
+    def truncated(day: dt.date) -> bytes:
+        data = gzip.compress(render_dump_text(START, day, days=5), 1)
+        return data[: len(data) // 2]
+
+    with open(dump_path(config, days[1]), "wb") as fh:  # a "correction" of day 2 that is broken
+        fh.write(truncated(days[1]))
+    with open(dump_path(config, days[3]), "wb") as fh:  # a new day 4 that is broken
+        fh.write(truncated(days[3]))
+    with open(dump_path(config, days[4]), "wb") as fh:  # a good new day 5
+        fh.write(gzip.compress(render_dump_text(START, days[4], days=5), 1))
+    report = run_daily(config, publish=True)
+
+    assert report.needs_attention and report.published
+    assert sorted(os.path.basename(uri) for uri, _ in report.rejected) == [
+        "20260102.sql.gz",
+        "20260104.sql.gz",
+    ]
+    assert "[attention] rejected" in report.summary()
+    expected = oracle.metrics(truth([days[0], days[1], days[2], days[4]]))  # day 2 as before, day 4 a gap
+    assert metrics_in_warehouse(config) == expected
+    assert metrics_in_mysql(config) == expected

@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from lake.config import Config
-from pipeline.models import PROJECT_DIR, config_to_yaml
+from pipeline.sqlmesh_env import PROJECT_DIR, config_to_yaml
 
 SQLMESH = str(Path(sys.executable).parent / "sqlmesh")
 

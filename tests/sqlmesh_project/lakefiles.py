@@ -1,8 +1,8 @@
-"""Write hand-made lake partitions for the model tests, in the exact layout and schema.
+"""Write hand-made lake days for the model tests, committed exactly as the loaders commit them.
 
-`<root>/raw/<table>/snapshot_date=YYYY-MM-DD/data.parquet` with the columns and Arrow types
-of `lake.schema.TABLES` (the partition column is the path, not a column), written through
-`lake.storage` so the same helper fills a local folder or an S3 bucket.
+Rows with the columns and Arrow types of `lake.schema.TABLES` go through
+`loaders.partitions.commit_day` (content-named files + the day's manifest entry), so the same
+helper fills a local folder or an S3 bucket and the models see the days as committed.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lake.config import Config
-from lake.layout import partition_file
+from lake.manifest import committed_file, lake_day, read_entry
 from lake.schema import TABLES
 from lake.storage import storage_for
+from loaders.partitions import commit_day
 
 
 def d(text: str) -> dt.date:
@@ -59,17 +60,28 @@ def room(id: int, apartment_id: int, is_active: int = 1) -> dict[str, Any]:
     return {"id": id, "apartment_id": apartment_id, "room_number": f"{id:03d}", "is_active": is_active}
 
 
-def write_partition(config: Config, table: str, day: str, rows: Iterable[Mapping[str, Any]]) -> str:
-    """Write (or replace) the partition of `table` for `day`; returns its URI."""
+def arrow_table(table: str, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     schema = TABLES[table].arrow_schema
     rows = list(rows)
-    arrays = {name: [r.get(name) for r in rows] for name in schema.names}
-    data = pa.Table.from_pydict(arrays, schema=schema)
-    buf = io.BytesIO()
-    pq.write_table(data, buf)
-    uri = partition_file(config.lake.root, table, d(day))
-    storage_for(uri, config).write_bytes(uri, buf.getvalue())
-    return uri
+    return pa.Table.from_pydict({name: [r.get(name) for r in rows] for name in schema.names}, schema=schema)
+
+
+def commit_tables(config: Config, day: str, replaced: Mapping[str, Iterable[Mapping[str, Any]]]) -> None:
+    """Commit `day` with the tables of `replaced` set to their rows; its other tables are kept."""
+    storage = storage_for(config.lake.root, config)
+    old = read_entry(storage, config.lake.root, d(day))
+    tables = {}
+    if old is not None:
+        for name, uri in lake_day(config.lake.root, d(day), old).files.items():
+            tables[name] = pq.read_table(io.BytesIO(storage.read_bytes(uri)))
+    tables.update({name: arrow_table(name, rows) for name, rows in replaced.items()})
+    commit_day(config, d(day), tables, {"kind": "test", "source": "tests/sqlmesh_project/lakefiles.py"}, old)
+
+
+def write_partition(config: Config, table: str, day: str, rows: Iterable[Mapping[str, Any]]) -> str:
+    """Commit `day` with `table` replaced by `rows`; returns the URI of its file."""
+    commit_tables(config, day, {table: rows})
+    return committed_file(config, table, d(day))
 
 
 def write_day(
@@ -78,7 +90,5 @@ def write_day(
     tenants: Iterable[Mapping[str, Any]],
     rooms: Optional[Iterable[Mapping[str, Any]]] = None,
 ) -> None:
-    """One snapshot day: its tenants partition and (unless None) its rooms partition."""
-    write_partition(config, "tenants", day, tenants)
-    if rooms is not None:
-        write_partition(config, "rooms", day, rooms)
+    """Commit one snapshot day: its tenants and (unless None) its rooms; other tables are kept."""
+    commit_tables(config, day, {"tenants": tenants, **({"rooms": rooms} if rooms is not None else {})})

@@ -33,7 +33,7 @@ def test_demo_dumps_ingested_then_modelled(project, tmp_path):
     days = [START + dt.timedelta(days=i) for i in range(DAYS)]
     assert report.written_days == days
 
-    models = run_models(cfg, restate_days=report.replaced_days)
+    models = run_models(cfg)
     assert (models.action, models.as_of) == ("plan", days[-1])
 
     per_day = dict(
@@ -64,7 +64,7 @@ def test_demo_dumps_ingested_then_modelled(project, tmp_path):
     assert again.ok, again.failures
     assert again.replaced_days == [days[1]]
 
-    fixed = run_models(cfg, restate_days=again.replaced_days)
+    fixed = run_models(cfg)
     assert fixed.restated == [(days[1], days[1])]
     per_day = dict(
         project.query("SELECT snapshot_date, count(*) FROM silver.tenant_daily_snapshots GROUP BY 1")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.models import ModelsError, run_models
+from lake.errors import ModelsError
+from pipeline.models import run_models
 from tests.sqlmesh_project import small_lake as lake
 from tests.sqlmesh_project.conftest import history_rows, metrics_rows
 from tests.sqlmesh_project.lakefiles import room, tenant, write_day
@@ -42,9 +43,10 @@ def test_first_build_then_run_then_restate(project, capsys):
     }
     assert history_rows(project) == lake.HISTORY_NEW_DAY
 
-    # a corrected dump of an older day: the ingest names it, the daily job restates it
+    # a corrected dump of an older day: its lake content no longer matches what the warehouse
+    # computed it from, so it is restated without anybody naming it
     lake.write_corrected_day(cfg)
-    fixed = run_models(cfg, restate_days=[D(lake.CORRECTED_DAY)])
+    fixed = run_models(cfg)
     assert fixed.restated == [(D("2024-05-02"), D("2024-05-02"))]
     assert metrics_rows(project, "NOT is_projection")["2024-05-02"] == lake.ACTUAL_CORRECTED_DAY
     assert history_rows(project, "tenant_id = 4") == lake.HISTORY_CORRECTED_TENANT_4
@@ -123,7 +125,7 @@ def test_a_failing_audit_is_an_error_naming_audit_and_model(project):
 
 
 def test_an_empty_lake_is_an_error(project):
-    with pytest.raises(ModelsError, match="no snapshot partitions"):
+    with pytest.raises(ModelsError, match="no committed snapshot day"):
         run_models(project.config)
 
 
@@ -159,7 +161,7 @@ def test_lakehouse_models_command(project):
     assert metrics_rows(project, "NOT is_projection")["2024-05-02"] == lake.ACTUAL_CORRECTED_DAY
 
     bad = _lakehouse(project, "models", "--restate-to", "2024-05-02")
-    assert bad.returncode == 1 and "--restate-to needs --restate-from" in bad.stderr
+    assert bad.returncode == 2 and "--restate-to needs --restate-from" in bad.stderr
 
 
 def test_lakehouse_models_exits_non_zero_on_a_failed_audit(project):
@@ -205,7 +207,7 @@ def test_a_new_day_and_a_corrected_older_day_in_one_run(project):
     lake.write_new_day(cfg)
     lake.write_corrected_day(cfg)
 
-    report = run_models(cfg, restate_days=[D(lake.CORRECTED_DAY)])
+    report = run_models(cfg)
     assert (report.action, report.new_days) == ("run", [D(lake.NEW_DAY)])
     assert report.restated == [(D("2024-05-02"), D("2024-05-02"))]
     assert metrics_rows(project) == {

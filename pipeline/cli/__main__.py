@@ -1,0 +1,5 @@
+"""`python -m pipeline.cli ...` is `lakehouse ...`."""
+
+from pipeline.cli import run
+
+run()

@@ -1,0 +1,84 @@
+"""The one error handler of the `lakehouse` commands: exceptions -> one line and an exit code.
+
+Exit codes (SPEC §6): 0 done; 1 failed (one line on stderr says what and why); 2 bad
+configuration or usage; 3 done, but something needs a person (the command returns it);
+130 interrupted (Ctrl-C); 128+N terminated by signal N (SIGTERM: 143). A project error
+(:class:`lake.errors.LakehouseError`) carries its exit code; anything else is a bug and is
+reported with its class name (``-v`` adds the traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import click
+
+from lake.config import Config, load_config
+from lake.errors import LakehouseError, Terminated
+from pipeline.cli.options import CONFIG_KEY, VERBOSE_KEY
+
+OK = 0
+FAILED = 1
+USAGE = 2
+ATTENTION = 3
+
+#: libraries whose INFO logging is noise in a job's output
+_NOISY = ("botocore", "boto3", "urllib3", "s3transfer", "sqlmesh", "sqlglot", "httpx")
+
+
+def one_line(exc: BaseException) -> str:
+    """The exception as one line; unexpected types keep their class name for the operator."""
+    text = " ".join(str(exc).split()) or exc.__class__.__name__
+    return text if isinstance(exc, LakehouseError) else f"{exc.__class__.__name__}: {text}"
+
+
+def _raise_terminated(signum: int, _frame: Any) -> None:
+    raise Terminated(signum)
+
+
+def install_signal_handlers() -> None:
+    """SIGTERM (what ECS sends) and SIGHUP unwind the command like Ctrl-C: every `finally` runs."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _raise_terminated)
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    for noisy in _NOISY:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def run_command(body: Callable[[Config], Any]) -> NoReturn:
+    """Load the config, run `body(config)` and exit with its code (None = 0) or the error's."""
+    ctx = click.get_current_context()
+    name = ctx.command_path
+    verbose = bool(ctx.meta.get(VERBOSE_KEY))
+    setup_logging(verbose)
+    try:
+        config = load_config(ctx.meta.get(CONFIG_KEY))
+        code = int(body(config) or OK)
+    except Terminated as exc:
+        print(f"{name}: {exc}; stopped (the lock was released, nothing was persisted)", file=sys.stderr)
+        code = 128 + exc.signum
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted (the lock was released, nothing was persisted)", file=sys.stderr)
+        code = 130
+    except click.ClickException:
+        raise
+    except Exception as exc:  # every failure ends as one line; -v adds the traceback
+        if verbose:
+            logging.getLogger("lakehouse").exception("failed")
+        print(f"{name}: error: {one_line(exc)}", file=sys.stderr)
+        code = exc.exit_code if isinstance(exc, LakehouseError) else FAILED
+    ctx.exit(code)

@@ -1,0 +1,187 @@
+"""The SQLMesh child of :func:`pipeline.models.runner.run_models`: ``python -m pipeline.models.child``.
+
+Runs SQLMesh's Python API (``sqlmesh.Context``) on the project with ``$LAKEHOUSE_CONFIG`` set
+by the runner:
+
+1. **Inputs of the decision**: the lake's committed days and fingerprints
+   (:func:`lake.manifest.committed_days`), the fingerprints the warehouse computed each day from
+   (``intermediate.computed_lake_days``), whether ``prod`` exists and whether the project
+   differs from it (SQLMesh's plan diff). :func:`pipeline.models.planning.decide` turns them
+   into the plan.
+2. **SQLMesh's clock is pinned to the lake**: ``execution_time = T + 1 day`` (00:00 UTC) and
+   ``end = T``. A dump is dated the morning it is taken (JST), when SQLMesh's @daily interval
+   for that date has not ended yet in UTC, so a plain ``sqlmesh run`` would leave the new day
+   for tomorrow; pinning the clock makes every day up to T due now, and never a day the lake
+   does not have.
+3. **Plan or run**: ``sqlmesh plan`` (auto-applied) on the first build or when the project
+   changed, ``sqlmesh run`` (``ignore_cron``) otherwise; then (plan) or before (run) the
+   restatements: ``sqlmesh plan --restate-model tag:lake --start A --end B`` per range, which
+   recomputes every model reading the lake and everything downstream.
+
+The result (a ModelsReport or an error line) goes to the JSON file named on the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+from lake.errors import ModelsError
+from pipeline.models.failures import describe_failure, failure_message, raise_if_failed
+from pipeline.models.planning import PLAN, decide
+from pipeline.models.report import ModelsReport
+from pipeline.sqlmesh_env import PROJECT_DIR
+
+#: SQLMesh selector of every model that reads the lake (and so must be restated when a day changes)
+LAKE_TAG = "tag:lake"
+#: the model recording the lake content each day was computed from
+RECORD_MODEL = "intermediate.computed_lake_days"
+
+
+def run_job(job: dict[str, Any]) -> ModelsReport:
+    """Runs in the child, with $LAKEHOUSE_CONFIG set by `run_models`."""
+    from sqlmesh import Context
+    from sqlmesh.core.console import configure_console, get_console
+
+    from lake.config import load_config
+    from lake.manifest import committed_days
+
+    config = load_config()
+    failures: list[str] = []
+    configure_console()
+    console = get_console()
+    original = console.log_failed_models
+
+    def capture(errors: list[Any]) -> None:
+        failures.extend(describe_failure(e) for e in errors)
+        original(errors)
+
+    console.log_failed_models = capture  # type: ignore[method-assign]
+
+    clock = time.monotonic()
+    steps: dict[str, float] = {}
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        steps[name] = round(steps.get(name, 0.0) + now - clock, 3)
+        clock = now
+
+    lake = {d: day.fingerprint for d, day in committed_days(config).items()}
+    start = config.models.start
+    in_models = [d for d in lake if d >= start]
+    if not in_models:
+        raise ModelsError(
+            f"the lake {config.lake.root} has no committed snapshot day on or after models.start "
+            f"{start}: ingest dumps first"
+        )
+    as_of = max(in_models)
+    execution_time = (as_of + dt.timedelta(days=1)).isoformat()
+    ctx = Context(paths=[str(PROJECT_DIR)])
+    step("load")
+    action = "plan"
+    try:
+        has_prod = ctx.state_reader.get_environment("prod") is not None
+        changed = False
+        if has_prod:
+            # skip_tests: only the diff is wanted here (the plan that applies a change runs them)
+            changed = (
+                ctx.plan_builder("prod", execution_time=execution_time, skip_tests=True).build().has_changes
+            )
+        plan = decide(
+            lake,
+            _computed_days(ctx) if has_prod else None,
+            has_prod=has_prod,
+            project_changed=changed,
+            start=start,
+            requested=[dt.date.fromisoformat(x) for x in job["restate_days"]],
+        )
+        action = plan.action
+        report = ModelsReport.from_plan(plan)
+        step("diff")
+        if job["dry_run"]:
+            report.reason = f"{report.action} ({report.reason})"
+            report.action = "dry-run"
+            report.steps = steps
+            return report
+
+        # A changed project is planned first (its new model versions are built from the lake
+        # anyway), then restated. Otherwise the days to restate are restated *before* the run,
+        # as of the warehouse's previous latest day: a run blocked by an audit on a day's old
+        # data is repaired by restating that day, and the FULL models rebuilt by the
+        # restatement are not marked done for the new days, which the run then computes.
+        if plan.action == PLAN:
+            ctx.plan("prod", execution_time=execution_time, auto_apply=True, no_prompts=True)
+            raise_if_failed("sqlmesh plan", failures)
+            step("plan")
+            _restate(ctx, plan.restate, execution_time, failures)
+            step("restate")
+        else:
+            previous_end = plan.previous_as_of or as_of
+            _restate(ctx, plan.restate, (previous_end + dt.timedelta(days=1)).isoformat(), failures)
+            step("restate")
+            status = ctx.run("prod", execution_time=execution_time, end=as_of.isoformat(), ignore_cron=True)
+            if status.is_failure:
+                raise ModelsError(failure_message("sqlmesh run", failures))
+            report.nothing_to_do = status.is_nothing_to_do
+            step("run")
+        report.steps = steps
+        return report
+    except ModelsError:
+        raise
+    except Exception as exc:  # SQLMesh raises many types; report them with the audit/model
+        raise ModelsError(failure_message(f"sqlmesh {action}", failures, exc)) from exc
+    finally:
+        ctx.close()
+
+
+def _restate(ctx: Any, ranges: Any, execution_time: str, failures: list[str]) -> None:
+    for a, b in ranges:
+        ctx.plan(
+            "prod",
+            restate_models=[LAKE_TAG],
+            start=a.isoformat(),
+            end=b.isoformat(),
+            execution_time=execution_time,
+            auto_apply=True,
+            no_prompts=True,
+            skip_tests=True,  # the models did not change: their unit tests ran when they did
+        )
+        raise_if_failed(f"sqlmesh plan --restate-model {LAKE_TAG} --start {a} --end {b}", failures)
+
+
+def _computed_days(ctx: Any) -> Optional[dict[dt.date, str]]:
+    """What the warehouse computed each day from; None when it has no record (an old warehouse)."""
+    adapter = ctx.engine_adapter
+    if not adapter.table_exists(RECORD_MODEL):
+        return None
+    rows = adapter.fetchall(f"SELECT snapshot_date, lake_fingerprint FROM {RECORD_MODEL}")
+    return {r[0]: r[1] for r in rows}
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.models.child",
+        description="Internal: the SQLMesh child process of pipeline.models.runner.run_models.",
+    )
+    parser.add_argument("job", help="JSON file: {restate_days, dry_run}")
+    parser.add_argument("result", help="JSON file the result is written to")
+    args = parser.parse_args(argv)
+    job = json.loads(Path(args.job).read_text(encoding="utf-8"))
+    try:
+        result: dict[str, Any] = {"report": run_job(job).to_json()}
+    except ModelsError as exc:
+        result = {"error": str(exc)}
+    except Exception as exc:
+        result = {"error": f"{type(exc).__name__}: {exc}"}
+    Path(args.result).write_text(json.dumps(result), encoding="utf-8")
+    return 1 if "error" in result else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""What a models run must do, decided from the lake and the warehouse alone: a pure function.
+
+:func:`decide` takes the lake's committed days with their fingerprints (lake/manifest.py), the
+fingerprints the warehouse computed each day from (``intermediate.computed_lake_days``), whether
+SQLMesh's ``prod`` environment exists and whether the project differs from it, and returns a
+:class:`ModelsPlan`: ``plan`` or ``run``, the as-of date T, the new days, and the day ranges to
+restate. No bookkeeping of "pending" days exists anywhere, so nothing can be lost: whatever
+happened before (a run killed at any moment, a failed upload of the warehouse, an ingest run on
+its own, a raw SQLMesh command), the next run restates exactly the days on which the lake and
+the warehouse disagree, and converges to what a clean build from the lake gives.
+
+Rules:
+
+* days before ``models.start`` are in no model and ignored on both sides;
+* T = the latest committed lake day (:func:`lake.manifest.as_of_date`);
+* no ``prod`` environment: ``plan`` (first build), nothing to restate -- it computes every day;
+* otherwise ``plan`` when the project changed, else ``run``; the days after the warehouse's
+  latest computed day are new (the run computes them); among the older days, every day whose
+  fingerprint differs, every lake day the warehouse lacks (a late dump for a gap day) and every
+  warehouse day the lake no longer has are restated, plus the days the operator asked for;
+* a warehouse without any record (built before the record existed) restates every day once;
+* restated days are grouped into ranges contiguous in the lake (gap days don't split a range);
+  more than :data:`MAX_RESTATE_RANGES` ranges become one covering range.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Optional
+
+from lake.errors import ModelsError
+
+#: more disjoint restate ranges than this are merged into one covering range (one backfill)
+MAX_RESTATE_RANGES = 3
+
+PLAN = "plan"
+RUN = "run"
+
+
+@dataclass(frozen=True)
+class ModelsPlan:
+    #: "plan" or "run"
+    action: str
+    #: "first build", "models changed", "new snapshots", "up to date", "no lake record"
+    reason: str
+    #: T, the latest committed lake day
+    as_of: dt.date
+    #: the warehouse's latest computed day before this run (None on a first build)
+    previous_as_of: Optional[dt.date]
+    #: lake days after previous_as_of: computed by the plan or run itself
+    new_days: tuple[dt.date, ...] = ()
+    #: days on which lake and warehouse disagree (changed, late or removed)
+    mismatched_days: tuple[dt.date, ...] = ()
+    #: (start, end) ranges to restate, in order
+    restate: tuple[tuple[dt.date, dt.date], ...] = field(default_factory=tuple)
+
+
+def decide(
+    lake: Mapping[dt.date, str],
+    computed: Optional[Mapping[dt.date, str]],
+    *,
+    has_prod: bool,
+    project_changed: bool,
+    start: dt.date,
+    requested: Iterable[dt.date] = (),
+) -> ModelsPlan:
+    """The plan of one models run (see the module docstring). Raises ModelsError on an empty lake."""
+    lake = {d: fp for d, fp in lake.items() if d >= start}
+    if not lake:
+        raise ModelsError(f"the lake has no committed snapshot day on or after models.start {start}")
+    as_of = max(lake)
+    if not has_prod:
+        return ModelsPlan(PLAN, "first build", as_of, None, new_days=tuple(sorted(lake)))
+    action = PLAN if project_changed else RUN
+    computed = {d: fp for d, fp in (computed or {}).items() if d >= start}
+    if not computed:
+        every = sorted(lake)
+        return ModelsPlan(action, "no lake record", as_of, None, restate=tuple(day_ranges(every, every)))
+    previous = max(computed)
+    new_days = tuple(sorted(d for d in lake if d > previous))
+    mismatched = {d for d, fp in lake.items() if d <= previous and computed.get(d) != fp}
+    mismatched |= {d for d in computed if d not in lake and d <= as_of}
+    restate = mismatched | {d for d in requested if start <= d <= min(previous, as_of)}
+    if action == PLAN:
+        reason = "models changed"
+    else:
+        reason = "new snapshots" if new_days else "up to date"
+    return ModelsPlan(
+        action,
+        reason,
+        as_of,
+        previous,
+        new_days=new_days,
+        mismatched_days=tuple(sorted(mismatched)),
+        restate=tuple(day_ranges(restate, list(lake))),
+    )
+
+
+def day_ranges(days: Iterable[dt.date], lake: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Group `days` into ranges that are contiguous in the lake (gap days don't split a range)."""
+    wanted = sorted(set(days))
+    if not wanted:
+        return []
+    position = {d: i for i, d in enumerate(sorted(set(lake) | set(wanted)))}
+    ranges: list[list[dt.date]] = []
+    for d in wanted:
+        if ranges and position[d] == position[ranges[-1][1]] + 1:
+            ranges[-1][1] = d
+        else:
+            ranges.append([d, d])
+    out = [(a, b) for a, b in ranges]
+    if len(out) > MAX_RESTATE_RANGES:
+        out = [(out[0][0], out[-1][1])]
+    return out

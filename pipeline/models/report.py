@@ -1,0 +1,101 @@
+"""What one models run did, as the child reports it to the job (and the job to the operator)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from pipeline.models.planning import ModelsPlan
+
+
+@dataclass
+class ModelsReport:
+    #: "plan", "run", or "dry-run"
+    action: str = ""
+    #: why that action: "first build", "models changed", "new snapshots", "up to date", ...
+    reason: str = ""
+    #: T, the latest committed day of the lake (the as-of date of the run)
+    as_of: Optional[dt.date] = None
+    #: the warehouse's latest computed day before this run (None on a first build)
+    previous_as_of: Optional[dt.date] = None
+    #: lake days newer than previous_as_of, computed by this run
+    new_days: list[dt.date] = field(default_factory=list)
+    #: (start, end) ranges restated, in order
+    restated: list[tuple[dt.date, dt.date]] = field(default_factory=list)
+    #: days whose lake content differed from what the warehouse computed them from
+    reconciled_days: list[dt.date] = field(default_factory=list)
+    #: True when SQLMesh had nothing to compute
+    nothing_to_do: bool = False
+    seconds: float = 0.0
+    #: seconds per step of the SQLMesh child: load, diff, plan/run, restate
+    steps: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_plan(cls, plan: ModelsPlan) -> ModelsReport:
+        return cls(
+            action=plan.action,
+            reason=plan.reason,
+            as_of=plan.as_of,
+            previous_as_of=plan.previous_as_of,
+            new_days=list(plan.new_days),
+            restated=list(plan.restate),
+            reconciled_days=list(plan.mismatched_days),
+        )
+
+    def summary(self) -> str:
+        if self.action == "dry-run":
+            head = f"models (dry run): would {self.reason}"
+        else:
+            head = f"models: {self.action} ({self.reason})"
+        parts = [f"{head}, as of {self.as_of}"]
+        if self.new_days:
+            parts.append(f"new snapshot days {days_text(self.new_days)}")
+        elif self.action != "dry-run" and self.nothing_to_do and not self.restated:
+            parts.append("nothing to compute")
+        if self.restated:
+            ranges = ", ".join(a.isoformat() if a == b else f"{a}..{b}" for a, b in self.restated)
+            verb = "would restate" if self.action == "dry-run" else "restated"
+            parts.append(f"{verb} {ranges}")
+        if self.reconciled_days:
+            parts.append(f"lake content changed on {days_text(self.reconciled_days)}")
+        if self.action != "dry-run":
+            parts.append(f"{self.seconds:.1f}s")
+        return "; ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        def conv(v: Any) -> Any:
+            if isinstance(v, dt.date):
+                return v.isoformat()
+            if isinstance(v, (list, tuple)):
+                return [conv(x) for x in v]
+            return v
+
+        return {k: conv(v) for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModelsReport:
+        def day(v: Optional[str]) -> Optional[dt.date]:
+            return dt.date.fromisoformat(v) if v else None
+
+        return cls(
+            action=data["action"],
+            reason=data["reason"],
+            as_of=day(data["as_of"]),
+            previous_as_of=day(data["previous_as_of"]),
+            new_days=[dt.date.fromisoformat(x) for x in data["new_days"]],
+            restated=[(dt.date.fromisoformat(a), dt.date.fromisoformat(b)) for a, b in data["restated"]],
+            reconciled_days=[dt.date.fromisoformat(x) for x in data["reconciled_days"]],
+            nothing_to_do=bool(data["nothing_to_do"]),
+            seconds=float(data["seconds"]),
+            steps={k: float(v) for k, v in data.get("steps", {}).items()},
+        )
+
+
+def days_text(days: Sequence[dt.date]) -> str:
+    days = sorted(days)
+    if len(days) <= 4:
+        return ", ".join(d.isoformat() for d in days)
+    return f"{days[0]}..{days[-1]} ({len(days)} days)"

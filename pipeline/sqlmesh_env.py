@@ -1,0 +1,90 @@
+"""How SQLMesh processes get the project and exactly the job's configuration.
+
+Every SQLMesh process the job starts (the models child, `lakehouse sqlmesh ...`) runs in
+:data:`PROJECT_DIR` with ``$LAKEHOUSE_CONFIG`` pointing at a temporary ``config.yaml`` written
+from the job's resolved :class:`~lake.config.Config` (:func:`config_to_yaml`), so the project's
+``config.py`` sees the same lake, warehouse and KPI settings as the job -- including overrides
+given on the command line or as ``LAKEHOUSE__...`` variables, which are not passed on again.
+``$LAKEHOUSE_SESSION`` tells the project it runs inside a warehouse session (pipeline.session).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import os
+import signal
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+from lake.config import ENV_CONFIG, ENV_PREFIX, Config
+
+#: the SQLMesh project (models, seeds, audits, macros, signals, tests)
+PROJECT_DIR = Path(__file__).resolve().parent.parent / "sqlmesh_project"
+#: set in the environment of SQLMesh processes started inside a warehouse session
+ENV_SESSION = "LAKEHOUSE_SESSION"
+
+
+def config_to_yaml(config: Config) -> str:
+    """The YAML of a fully resolved config (what `load_config` of that file gives back)."""
+
+    def conv(v: Any) -> Any:
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        if isinstance(v, dict):
+            return {k: conv(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [conv(x) for x in v]
+        return v
+
+    data = conv(dataclasses.asdict(config))
+    data.pop("source_file", None)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+@contextlib.contextmanager
+def sqlmesh_environment(config: Config, session: Optional[str] = None) -> Iterator[dict[str, str]]:
+    """The environment of a SQLMesh child process; the config file lives as long as the block."""
+    with tempfile.TemporaryDirectory(prefix="lakehouse-sqlmesh-") as tmp:
+        cfg_file = Path(tmp) / "config.yaml"
+        cfg_file.write_text(config_to_yaml(config), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+        env[ENV_CONFIG] = str(cfg_file)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        env.setdefault("COLUMNS", "160")  # SQLMesh's log is not wrapped at 80 columns
+        env["SQLMESH__DISABLE_ANONYMIZED_ANALYTICS"] = "1"  # no network calls
+        if session:
+            env[ENV_SESSION] = session
+        else:
+            env.pop(ENV_SESSION, None)
+        yield env
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def start_child(cmd: list[str], env: Mapping[str, str], **kwargs: Any) -> subprocess.Popen:
+    """Start a child in PROJECT_DIR that is killed when this process dies (even by kill -9)."""
+    return subprocess.Popen(cmd, cwd=str(PROJECT_DIR), env=dict(env), preexec_fn=_die_with_parent, **kwargs)
+
+
+def stop_child(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """Terminate a child that is still running (SIGTERM, then SIGKILL after `grace` seconds)."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
