@@ -4,7 +4,7 @@ An ECS/Glue task starts with an empty disk, so the DuckDB warehouse (SQLMesh sta
 is kept at ``persist_uri`` (S3, or a path on a mounted volume) between runs:
 
 * every successful session uploads its copy as a **new object**
-  ``<persist_uri>.versions/<UTC time>-<session>.duckdb`` and then moves the **pointer**
+  ``<persist_uri>-versions/<UTC time>-<session>.duckdb`` and then moves the **pointer**
   ``<persist_uri>.current.json`` to it in one conditional write (S3 ``If-Match`` the pointer
   the session started from; a run whose lock was taken over cannot move it);
 * the pointer keeps the version it replaced as ``previous`` (for a rollback by hand: copy its
@@ -36,7 +36,9 @@ def pointer_uri(persist_uri: str) -> str:
 
 
 def versions_prefix(persist_uri: str) -> str:
-    return persist_uri + ".versions"
+    # not ".versions": SeaweedFS keeps its own object versions in "<key>.versions" folders and
+    # hides them from listings
+    return persist_uri + "-versions"
 
 
 @dataclass(frozen=True)
@@ -54,13 +56,13 @@ class Pointer:
 def read_pointer(config: Config) -> Optional[Pointer]:
     """The current pointer, or None when nothing was persisted yet."""
     uri = pointer_uri(config.warehouse.persist_uri or "")
-    storage = storage_for(uri, config)
-    info = storage.stat(uri)
-    if info is None:
+    found = storage_for(uri, config).read_versioned(uri)
+    if found is None:
         return None
+    raw, etag = found
     try:
-        data = json.loads(storage.read_bytes(uri))
-        return Pointer(data["uri"], int(data["size"]), data["created_at"], data.get("previous"), info.etag)
+        data = json.loads(raw)
+        return Pointer(data["uri"], int(data["size"]), data["created_at"], data.get("previous"), etag)
     except (ValueError, KeyError, TypeError):
         raise WarehouseError(
             f"{uri}: unreadable warehouse pointer; fix or delete it (the warehouse is then rebuilt)"
