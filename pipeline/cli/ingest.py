@@ -25,7 +25,8 @@ def finish(report: Any) -> int:
             print(f"lakehouse {report.command}: skipped {r.day} {r.uri}: {r.message}", file=sys.stderr)
     print(report.summary())
     for uri, msg in report.failures:
-        print(f"lakehouse {report.command}: rejected: {msg if uri in msg else f'{uri}: {msg}'}", file=sys.stderr)
+        what = msg if uri in msg else f"{uri}: {msg}"
+        print(f"lakehouse {report.command}: rejected: {what}", file=sys.stderr)
     return ATTENTION if report.failures else OK
 
 
