@@ -170,4 +170,3 @@ def _prune(config: Config, keep: set[str]) -> None:
                 storage.delete(info.uri)
     except StorageError as exc:
         log.warning("could not delete old warehouse versions under %s: %s", prefix, exc)
-
