@@ -18,7 +18,7 @@ additive, so per-day checksums add up to the table's. MD5 exists in both engines
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from publish.tables import Column
 
@@ -79,13 +79,17 @@ def duck_row_hash(columns: Sequence[Column], alias: str = "") -> str:
     return f"CAST('0x' || left(md5({text}), 16) AS UBIGINT)"
 
 
-def my_row_hash(columns: Sequence[Column], alias: str = "") -> str:
+def my_row_hash(columns: Sequence[Column], alias: str = "", absent: Collection[str] = ()) -> str:
     """MySQL expression: the row hash as BIGINT UNSIGNED (same value as :func:`duck_row_hash`).
 
-    The NULL marker is written with a doubled backslash: the session sql_mode set by
-    :mod:`publish.connection` never has NO_BACKSLASH_ESCAPES.
+    Columns named in `absent` (not yet added to the MySQL table, seen by a dry run) hash as
+    NULL, which is what they hold once added. The NULL marker is written with a doubled
+    backslash: the session sql_mode set by :mod:`publish.connection` never has NO_BACKSLASH_ESCAPES.
     """
     marker = NULL_TEXT.replace("\\", "\\\\")
-    parts = [f"COALESCE({_my_text(c, alias)}, '{marker}')" for c in checksummed(columns)]
+    parts = [
+        f"'{marker}'" if c.name in absent else f"COALESCE({_my_text(c, alias)}, '{marker}')"
+        for c in checksummed(columns)
+    ]
     text = f"CONCAT_WS('{SEPARATOR}', {', '.join(parts)})"
     return f"CAST(CONV(LEFT(MD5({text}), 16), 16, 10) AS UNSIGNED)"

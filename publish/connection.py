@@ -3,7 +3,9 @@
 :class:`MySQLSession` owns one pymysql connection and runs each publish step through
 :meth:`MySQLSession.run`, which retries the *whole step* with exponential backoff when the
 error is transient (connection lost, server gone, deadlock, lock wait timeout): every step is
-written to be safe to run again. Other errors become a :class:`PublishError` that names
+written to be safe to run again. A step that is a transaction (the publish itself) restarts
+from its BEGIN on the fresh connection: the server rolled the old one back when its
+connection went away. Other errors become a :class:`PublishError` that names
 host:port, the user and what was being done -- an unreachable server, a rejected login and a
 missing privilege each get their own message. Every message passes through :func:`redact`.
 """
@@ -16,13 +18,13 @@ import os
 import ssl
 import time
 from collections.abc import Iterable
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar, Union
 
 import pymysql
 
 from lake.config import Config
-from publish.credentials import MySQLTarget, resolve_target
 from lake.errors import PublishError
+from publish.credentials import MySQLTarget, resolve_target
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -105,10 +107,11 @@ class MySQLSession:
         config: Config,
         target: Optional[MySQLTarget] = None,
         on_connect: Optional[Callable[[Any], None]] = None,
+        retries: Optional[int] = None,
     ) -> None:
         self.config = config
         self.target = target or resolve_target(config)
-        self.retries = config.mysql.retries
+        self.retries = config.mysql.retries if retries is None else retries
         self.on_connect = on_connect
         self.conn: Optional[Any] = None
         self._ssl = ssl_context(config)
@@ -164,8 +167,12 @@ class MySQLSession:
 
     # ------------------------------------------------------------------ retries
 
-    def run(self, what: str, step: Callable[[Any], T]) -> T:
-        """Run `step(connection)`, re-running it on a fresh connection after a transient error."""
+    def run(self, what: Union[str, Callable[[], str]], step: Callable[[Any], T]) -> T:
+        """Run `step(connection)`, re-running it on a fresh connection after a transient error.
+
+        `what` names the step in messages; a callable is asked when the error happens, so a
+        long step can say which part of it failed.
+        """
         attempts = self.retries + 1
         for attempt in range(attempts):
             try:
@@ -173,21 +180,22 @@ class MySQLSession:
                     self.conn = self._open()
                 return step(self.conn)
             except _RETRYABLE_CLASSES as exc:
+                doing = what() if callable(what) else what
                 code = error_code(exc)
                 if code in TRANSIENT and not _is_tls_failure(exc) and attempt < attempts - 1:
                     delay = min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * (2**attempt))
                     log.warning(
                         "%s: transient MySQL error %s at %s (%s); retry %d/%d in %.1fs",
-                        what, code, self.target.address, self._redact(error_text(exc)),
+                        doing, code, self.target.address, self._redact(error_text(exc)),
                         attempt + 1, self.retries, delay,
                     )  # fmt: skip
                     self.drop()
                     time.sleep(delay)
                     continue
                 self.drop()
-                raise self.translate(exc, what, attempt + 1) from None
+                raise self.translate(exc, doing, attempt + 1) from None
             except pymysql.err.MySQLError as exc:
-                raise self.translate(exc, what, attempt + 1) from None
+                raise self.translate(exc, what() if callable(what) else what, attempt + 1) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     # ------------------------------------------------------------------ errors

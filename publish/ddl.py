@@ -1,22 +1,33 @@
 """MySQL DDL and introspection, in SQL that runs on both MySQL 8 and MariaDB 10.11.
 
+DDL commits implicitly in MySQL, so it never runs inside the publish transaction: everything
+here is done before it (:func:`prepare_tables`) or, for the one-time repair of a legacy table's
+primary key, after its COMMIT (:func:`give_grain_primary_key`).
+
 Target tables are InnoDB, utf8mb4 (``utf8mb4_unicode_ci`` exists on both engines), with the
 grain as primary key; key columns are NOT NULL, all other columns nullable (a column the
-dashboards do not need yet must not make a load fail). Staging tables carry fixed suffixes so
-that a run can find and drop what a killed run left behind.
+dashboards do not need yet must not make a load fail). Statements that need an exclusive
+metadata lock on a table readers use (ADD COLUMN, the key repair) wait at most
+:data:`DDL_LOCK_WAIT_SECONDS` for it, because while such a statement waits, new readers of the
+table queue behind it; a wait beyond that is a lock-wait error, which the caller retries.
+
+Older versions staged tables as ``<table>__pub_new`` / ``<table>__pub_old``; a killed run of
+such a version could leave them behind, so :func:`drop_leftovers` removes them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from publish.checksum import quote_my
 from publish.tables import Column, TableSpec
 
-NEW_SUFFIX = "__pub_new"
-OLD_SUFFIX = "__pub_old"
+LEGACY_SUFFIXES = ("__pub_new", "__pub_old")
 TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+#: longest wait for an exclusive metadata lock (new readers queue behind a waiting DDL)
+DDL_LOCK_WAIT_SECONDS = 2
 
 
 def qname(database: str, table: str) -> str:
@@ -32,7 +43,7 @@ def create_table_sql(database: str, table: str, spec: TableSpec) -> str:
     cols = [column_ddl(c, spec.key) for c in spec.columns]
     pk = ", ".join(quote_my(k) for k in spec.key)
     return (
-        f"CREATE TABLE {qname(database, table)} (\n  "
+        f"CREATE TABLE IF NOT EXISTS {qname(database, table)} (\n  "
         + ",\n  ".join(cols)
         + f",\n  PRIMARY KEY ({pk})\n) {TABLE_OPTIONS}"
     )
@@ -62,45 +73,96 @@ def primary_key(cur: Any, database: str, table: str) -> tuple[str, ...]:
     return tuple(r[0] for r in cur.fetchall())
 
 
-def create_staging(cur: Any, database: str, spec: TableSpec, like_live: bool) -> list[str]:
-    """Create `<table>__pub_new` and return the columns it had to gain (ALTER TABLE ADD COLUMN).
+@dataclass(frozen=True)
+class LiveTable:
+    """What MySQL holds for one target table when the publish transaction starts.
 
-    With `like_live` the staging table is a copy of the live definition (keeping indexes,
-    column types and nullable columns a DBA added), then every published column it lacks is
-    added; otherwise it is created from the spec.
+    `created`: the table did not exist before this run; `missing`: it does not exist now (only
+    in a dry run, which creates nothing); `added`: columns it lacked (added before the
+    transaction; a dry run only reports them, so they are also `absent`); `primary_key`: the
+    live key, the grain unless it is a legacy table.
     """
-    staging = spec.name + NEW_SUFFIX
-    cur.execute(f"DROP TABLE IF EXISTS {qname(database, staging)}")
-    if not like_live:
-        cur.execute(create_table_sql(database, staging, spec))
-        return []
-    cur.execute(f"CREATE TABLE {qname(database, staging)} LIKE {qname(database, spec.name)}")
-    present = set(table_columns(cur, database, staging) or [])
-    added = []
-    for c in spec.columns:
-        if c.name not in present:
-            cur.execute(f"ALTER TABLE {qname(database, staging)} ADD COLUMN {column_ddl(c, spec.key)}")
-            added.append(c.name)
-    return added
+
+    created: bool
+    primary_key: tuple[str, ...]
+    added: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
+    missing: bool = False
+
+    def legacy(self, spec: TableSpec) -> bool:
+        return not self.created and self.primary_key != spec.key
+
+
+def inspect_table(cur: Any, database: str, spec: TableSpec) -> LiveTable:
+    """The live table as a dry run sees it (nothing is changed)."""
+    present = table_columns(cur, database, spec.name)
+    if present is None:
+        return LiveTable(created=True, primary_key=spec.key, absent=spec.column_names, missing=True)
+    missing = tuple(c.name for c in spec.columns if c.name not in present)
+    return LiveTable(False, primary_key(cur, database, spec.name), missing, missing)
+
+
+def prepare_table(cur: Any, database: str, spec: TableSpec) -> LiveTable:
+    """Create the table when missing, add the columns it lacks; safe to re-run.
+
+    Added columns hold NULL until the transaction that fills them commits.
+    """
+    present = table_columns(cur, database, spec.name)
+    if present is None:
+        cur.execute(create_table_sql(database, spec.name, spec))
+        return LiveTable(created=True, primary_key=spec.key)
+    missing = [c for c in spec.columns if c.name not in present]
+    if missing:
+        with short_lock_wait(cur):
+            adds = ", ".join(f"ADD COLUMN {column_ddl(c, spec.key)}" for c in missing)
+            cur.execute(f"ALTER TABLE {qname(database, spec.name)} {adds}")
+    return LiveTable(False, primary_key(cur, database, spec.name), tuple(c.name for c in missing))
 
 
 def drop_leftovers(cur: Any, database: str, tables: Sequence[str]) -> list[str]:
-    """Drop staging tables a killed run left behind; returns their names."""
+    """Drop the staging tables of an older publish version; returns their names."""
     dropped = []
     for table in tables:
-        for name in (table + NEW_SUFFIX, table + OLD_SUFFIX):
+        for name in (table + suffix for suffix in LEGACY_SUFFIXES):
             if table_columns(cur, database, name) is not None:
                 cur.execute(f"DROP TABLE IF EXISTS {qname(database, name)}")
                 dropped.append(f"{database}.{name}")
     return dropped
 
 
-def swap_sql(swaps: Sequence[tuple[str, str, bool]]) -> str:
-    """One RENAME TABLE for all (database, table, live_exists): atomic on both engines."""
-    parts = []
-    for database, table, live_exists in swaps:
-        live = qname(database, table)
-        if live_exists:
-            parts.append(f"{live} TO {qname(database, table + OLD_SUFFIX)}")
-        parts.append(f"{qname(database, table + NEW_SUFFIX)} TO {live}")
-    return "RENAME TABLE " + ", ".join(parts)
+def give_grain_primary_key(cur: Any, database: str, spec: TableSpec) -> None:
+    """Make the grain the primary key of a legacy table (run after its rows were rewritten).
+
+    The committed rows are the warehouse's, unique and non-NULL on the grain, so this changes
+    the table's definition, not what a reader sees. Key columns keep their type and become NOT NULL.
+    """
+    cur.execute(
+        "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s "
+        "AND TABLE_NAME = %s",
+        (database, spec.name),
+    )
+    types = dict(cur.fetchall())
+    parts = ["DROP PRIMARY KEY"] if primary_key(cur, database, spec.name) else []
+    parts += [f"MODIFY {quote_my(k)} {types[k]} NOT NULL" for k in spec.key]
+    parts.append(f"ADD PRIMARY KEY ({', '.join(quote_my(k) for k in spec.key)})")
+    with short_lock_wait(cur):
+        cur.execute(f"ALTER TABLE {qname(database, spec.name)} {', '.join(parts)}")
+
+
+class short_lock_wait:
+    """`with short_lock_wait(cur):` -- the statements inside wait at most DDL_LOCK_WAIT_SECONDS."""
+
+    def __init__(self, cur: Any) -> None:
+        self.cur = cur
+
+    def __enter__(self) -> None:
+        self.cur.execute("SELECT @@SESSION.lock_wait_timeout")
+        self.saved = int(self.cur.fetchone()[0])
+        self.cur.execute("SET SESSION lock_wait_timeout = %s", (DDL_LOCK_WAIT_SECONDS,))
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.cur.execute("SET SESSION lock_wait_timeout = %s", (self.saved,))
+        except Exception:  # the connection is gone: its settings are gone with it
+            if exc[0] is None:
+                raise

@@ -1,13 +1,16 @@
 """Reads of the published (MySQL) copy: checksums, per-day checksums, (key, hash) pairs.
 
 They mirror :mod:`publish.warehouse` on the MySQL side, with the same row hash
-(:func:`publish.checksum.my_row_hash`), so the two can be compared number for number.
+(:func:`publish.checksum.my_row_hash`), so the two can be compared number for number. Columns
+named in `absent` are not in the MySQL table yet (a dry run before a column is added) and hash
+as the NULL they will hold once added. Reads only; inside the publish transaction they see
+its own writes (used to verify before COMMIT).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Optional
 
 import pyarrow as pa
@@ -23,26 +26,30 @@ Fingerprint = tuple[int, int]
 DAYS_PER_STATEMENT = 100
 
 
-def _chunks(days: Sequence[dt.date]) -> list[list[dt.date]]:
-    days = sorted(days)
-    return [days[i : i + DAYS_PER_STATEMENT] for i in range(0, len(days), DAYS_PER_STATEMENT)]
+def chunks(items: Sequence[Any], size: int = DAYS_PER_STATEMENT) -> list[list[Any]]:
+    items = sorted(items)
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _hash(columns: Sequence[Column]) -> str:
+def _hash(columns: Sequence[Column], absent: Collection[str] = ()) -> str:
     """The row hash with '%' doubled: every statement here is run with a parameter tuple."""
-    return my_row_hash(columns).replace("%", "%%")
+    return my_row_hash(columns, absent=absent).replace("%", "%%")
 
 
-def fingerprint(cur: Any, database: str, table: str, columns: Sequence[Column]) -> Fingerprint:
-    cur.execute(f"SELECT COUNT(*), COALESCE(SUM({_hash(columns)}), 0) FROM {qname(database, table)}", ())
+def fingerprint(
+    cur: Any, database: str, table: str, columns: Sequence[Column], absent: Collection[str] = ()
+) -> Fingerprint:
+    cur.execute(
+        f"SELECT COUNT(*), COALESCE(SUM({_hash(columns, absent)}), 0) FROM {qname(database, table)}", ()
+    )
     count, total = cur.fetchone()
     return int(count), int(total)
 
 
-def day_counts(cur: Any, database: str, spec: TableSpec, table: Optional[str] = None) -> dict[dt.date, int]:
+def day_counts(cur: Any, database: str, spec: TableSpec) -> dict[dt.date, int]:
     assert spec.day_column
     day = quote_my(spec.day_column)
-    cur.execute(f"SELECT {day}, COUNT(*) FROM {qname(database, table or spec.name)} GROUP BY {day}")
+    cur.execute(f"SELECT {day}, COUNT(*) FROM {qname(database, spec.name)} GROUP BY {day}")
     return {d: int(n) for d, n in cur.fetchall()}
 
 
@@ -52,18 +59,18 @@ def day_fingerprints(
     spec: TableSpec,
     columns: Sequence[Column],
     days: Optional[Sequence[dt.date]] = None,
-    table: Optional[str] = None,
+    absent: Collection[str] = (),
 ) -> dict[dt.date, Fingerprint]:
     """(rows, checksum) per day, for `days` (range scans on the primary key) or all days."""
     assert spec.day_column
     day = quote_my(spec.day_column)
-    base = f"SELECT {day}, COUNT(*), SUM({_hash(columns)}) FROM {qname(database, table or spec.name)}"
+    base = f"SELECT {day}, COUNT(*), SUM({_hash(columns, absent)}) FROM {qname(database, spec.name)}"
     out: dict[dt.date, Fingerprint] = {}
-    batches: list[Optional[list[dt.date]]] = [None] if days is None else _chunks(days)
+    batches: list[Optional[list[dt.date]]] = [None] if days is None else chunks(days)
     for batch in batches:
         if batch is None:
             cur.execute(f"{base} GROUP BY {day}", ())
-        elif batch:
+        else:
             marks = ", ".join(["%s"] * len(batch))
             cur.execute(f"{base} WHERE {day} IN ({marks}) GROUP BY {day}", batch)
         for d, n, s in cur.fetchall():
@@ -77,6 +84,7 @@ def key_hashes(
     spec: TableSpec,
     columns: Sequence[Column],
     days: Optional[Sequence[dt.date]] = None,
+    absent: Collection[str] = (),
 ) -> pa.Table:
     """The primary key and row hash (column ``h``) of every row, or of the rows of `days`.
 
@@ -84,9 +92,9 @@ def key_hashes(
     """
     keys = [spec.column(k) for k in spec.key]
     select = ", ".join(quote_my(k.name) for k in keys)
-    sql = f"SELECT {select}, {_hash(columns)} FROM {qname(database, spec.name)}"
+    sql = f"SELECT {select}, {_hash(columns, absent)} FROM {qname(database, spec.name)}"
     data: list[list[Any]] = [[] for _ in range(len(keys) + 1)]
-    batches: list[Optional[list[dt.date]]] = [None] if days is None else _chunks(days)
+    batches: list[Optional[list[dt.date]]] = [None] if days is None else chunks(days)
     for batch in batches:
         params: Sequence[Any] = ()
         stmt = sql

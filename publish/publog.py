@@ -1,11 +1,14 @@
 """Bookkeeping tables in `mysql.log_database`: ``publish_log`` and the per-day checksums.
 
-``publish_log`` gets one row per table per run (and one ``failed`` row when a run fails after
-reaching MySQL), so an operator can answer "what was published when, as of which day".
+``publish_log`` gets one row per table per run, written in the publish transaction itself (so
+an ``ok`` row exists exactly when the data committed), and one ``failed`` row when a run fails
+after reaching MySQL, written afterwards in its own short transaction; an operator can answer
+"what was published when, as of which day". :func:`read_run` reads a run's ``ok`` rows back: a
+retry after a connection lost during COMMIT uses them to tell whether the COMMIT went through.
 
 ``publish_days__<table>`` holds, for every published day of a day-windowed table, its verified
 (rows, checksum) and the warehouse's quick hash of that day, written in the same transaction
-(or the same RENAME) as the data. The daily publish compares the warehouse's quick hashes with
+as the data. The daily publish compares the warehouse's quick hashes with
 it to find the changed days without MD5-hashing 6M rows on either side; a stored checksum is
 trusted only while the day's row count in MySQL still matches, and the whole state is rebuilt
 by a full scan when missing or when the column set changed (`lakehouse publish --full-verify`
@@ -157,6 +160,21 @@ def write_log(cur: Any, database: str, report: PublishReport, published_at: dt.d
         "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         rows,
     )
+
+
+def read_run(cur: Any, database: str, run_id: str) -> list[dict[str, Any]]:
+    """The ``ok`` rows of one run, in the order they were written (empty: it did not commit)."""
+    cur.execute(
+        "SELECT `database_name`, `table_name`, `strategy`, `rows_inserted`, `rows_updated`, `rows_deleted`, "
+        f"`rows_total`, `checksum`, `duration_seconds`, `message` FROM {qname(database, LOG_TABLE)} "
+        "WHERE `run_id` = %s AND `status` = 'ok' ORDER BY `id`",
+        (run_id,),
+    )
+    names = [
+        "database", "table", "strategy", "inserted", "updated", "deleted",
+        "total", "checksum", "seconds", "note",
+    ]  # fmt: skip
+    return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
 def write_failure(

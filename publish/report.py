@@ -1,4 +1,11 @@
-"""What a publish did (or, with --dry-run, would do), per table and in total."""
+"""What a publish did (or, with --dry-run, would do), per table and in total.
+
+Strategies: ``create`` (the table was created by this run and bulk-loaded), ``upsert`` (rows
+deleted/replaced by key), ``window`` (snapshot days deleted/loaded), ``rewrite`` (every row
+deleted and loaded again: a legacy primary key or a gained column), ``unchanged``. All tables
+of a run change in one transaction, so the per-table seconds add up to the transaction's time
+(its COMMIT excepted).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +20,7 @@ class TableReport:
     table: str
     #: warehouse name, schema.table
     source: str
-    #: create | swap | rebuild | window | unchanged
+    #: create | upsert | window | rewrite | unchanged
     strategy: str
     inserted: int = 0
     updated: int = 0

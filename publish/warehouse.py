@@ -2,8 +2,10 @@
 
 Everything publish needs from the warehouse is computed here in SQL: which tables and
 columns exist (a missing one is an error before anything touches MySQL), the as-of date, the
-per-table and per-day checksums, the (key, row hash) pairs for diffs, and the CSV files that
-are bulk-loaded into MySQL.
+per-table and per-day checksums, the rows that differ by key from what MySQL holds (a DuckDB
+temporary table, see :meth:`Warehouse.changes`), and the CSV files that are bulk-loaded into
+MySQL. Checksums are memoised for the run: the file does not change while publish reads it, so
+a retried transaction does not hash the warehouse again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import duckdb
@@ -20,14 +23,31 @@ import pyarrow as pa
 
 from lake.config import Config
 from lake.connection import connect
-from publish.checksum import duck_row_hash, duck_value, quote_duck
 from lake.errors import PublishError
+from publish.checksum import duck_row_hash, duck_value, quote_duck
 from publish.tables import Column, TableSpec, column_for
 
 log = logging.getLogger(__name__)
 
 #: (row count, checksum)
 Fingerprint = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The rows of one table that differ by key between the warehouse and MySQL.
+
+    `table` is a DuckDB temporary table with the key columns (``k0``, ``k1``, ...; cast to the
+    published types) and ``change`` = ``insert`` (key only in the warehouse), ``update`` (row
+    hash differs) or ``delete`` (key only in MySQL).
+    """
+
+    table: str
+    #: number of key columns (k0 .. k<n-1>)
+    width: int
+    inserted: int
+    updated: int
+    deleted: int
 
 
 class Warehouse:
@@ -46,6 +66,7 @@ class Warehouse:
                     f"warehouse {self.path} is locked by another process (a model run?): {text}"
                 ) from None
             raise PublishError(f"cannot open warehouse {self.path}: {text}") from None
+        self._memo: dict[str, Any] = {}
         try:
             # TIMESTAMP WITH TIME ZONE columns are published as UTC wall-clock DATETIMEs
             self.con.execute("SET TimeZone = 'UTC'")
@@ -88,8 +109,18 @@ class Warehouse:
 
     # ------------------------------------------------------------------ reads
 
-    def relation(self, spec: TableSpec, where: str = "") -> str:
-        return f"{quote_duck(spec.schema)}.{quote_duck(spec.name)}" + (f" WHERE {where}" if where else "")
+    def relation(self, spec: TableSpec, where: str = "", only: Optional[Changes] = None) -> str:
+        """The table's rows, filtered by `where` and, with `only`, to its inserted/updated keys."""
+        rel = f"{quote_duck(spec.schema)}.{quote_duck(spec.name)}"
+        if only is not None:
+            on = " AND ".join(f"{duck_value(spec.column(k))} = d.k{i}" for i, k in enumerate(spec.key))
+            rel += f" SEMI JOIN {quote_duck(only.table)} AS d ON {on} AND d.change <> 'delete'"
+        return rel + (f" WHERE {where}" if where else "")
+
+    def _fetch_memo(self, sql: str) -> list[Any]:
+        if sql not in self._memo:
+            self._memo[sql] = self.con.execute(sql).fetchall()
+        return self._memo[sql]
 
     def latest_day(self, spec: TableSpec) -> Optional[dt.date]:
         assert spec.day_column
@@ -98,10 +129,10 @@ class Warehouse:
         return row[0] if row else None
 
     def fingerprint(self, spec: TableSpec, where: str = "") -> Fingerprint:
-        count, total = self.con.execute(
+        ((count, total),) = self._fetch_memo(
             f"SELECT count(*), coalesce(sum({duck_row_hash(spec.columns)}), 0) "
             f"FROM {self.relation(spec, where)}"
-        ).fetchone()
+        )
         return int(count), int(total)
 
     def day_fingerprints(
@@ -110,10 +141,10 @@ class Warehouse:
         """(rows, checksum) per day of a day-windowed table."""
         assert spec.day_column
         day = quote_duck(spec.day_column)
-        rows = self.con.execute(
+        rows = self._fetch_memo(
             f"SELECT CAST({day} AS DATE), count(*), sum({duck_row_hash(columns or spec.columns)}) "
             f"FROM {self.relation(spec, where)} GROUP BY 1"
-        ).fetchall()
+        )
         return {d: (int(n), int(s)) for d, n, s in rows}
 
     def day_quick_hashes(self, spec: TableSpec, where: str) -> dict[dt.date, Fingerprint]:
@@ -126,10 +157,10 @@ class Warehouse:
         assert spec.day_column
         day = quote_duck(spec.day_column)
         values = ", ".join(duck_value(c) for c in spec.columns)
-        rows = self.con.execute(
+        rows = self._fetch_memo(
             f"SELECT CAST({day} AS DATE), count(*), sum(CAST(hash({values}) AS HUGEINT)) "
             f"FROM {self.relation(spec, where)} GROUP BY 1"
-        ).fetchall()
+        )
         return {d: (int(n), int(s)) for d, n, s in rows}
 
     def duplicate_keys(self, spec: TableSpec, where: str = "") -> int:
@@ -144,28 +175,46 @@ class Warehouse:
             raise PublishError(f"warehouse table {spec.source} has {null} row(s) with a NULL in its key")
         return int(dup)
 
-    def diff(
+    def changes(
         self, spec: TableSpec, columns: Sequence[Column], published: pa.Table, where: str = ""
-    ) -> tuple[int, int, int]:
-        """(inserted, updated, deleted) going from `published` (key columns + ``h``) to the warehouse."""
+    ) -> Changes:
+        """Compare with `published` (MySQL's key columns + row hash ``h``) by key; see :class:`Changes`."""
+        name = f"publish_changes__{spec.name}"
         self.con.register("published_rows", published)
         try:
-            w_keys = ", ".join(f"{duck_value(spec.column(k))} AS {quote_duck(k)}" for k in spec.key)
-            join = " AND ".join(f"w.{quote_duck(k)} = p.{quote_duck(k)}" for k in spec.key)
+            w_keys = ", ".join(f"{duck_value(spec.column(k))} AS k{i}" for i, k in enumerate(spec.key))
+            join = " AND ".join(f"w.k{i} = p.{quote_duck(k)}" for i, k in enumerate(spec.key))
+            keys = ", ".join(f"coalesce(w.k{i}, p.{quote_duck(k)}) AS k{i}" for i, k in enumerate(spec.key))
             first = quote_duck(spec.key[0])
-            row = self.con.execute(
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {quote_duck(name)} AS "
                 f"WITH w AS (SELECT {w_keys}, {duck_row_hash(columns)} AS h "
                 f"FROM {self.relation(spec, where)}) "
-                f"SELECT count(*) FILTER (WHERE p.{first} IS NULL), "
-                f"count(*) FILTER (WHERE w.{first} IS NOT NULL AND p.{first} IS NOT NULL AND w.h <> p.h), "
-                f"count(*) FILTER (WHERE w.{first} IS NULL) "
-                f"FROM w FULL OUTER JOIN published_rows p ON {join}"
-            ).fetchone()
+                f"SELECT {keys}, CASE WHEN p.{first} IS NULL THEN 'insert' WHEN w.k0 IS NULL THEN 'delete' "
+                "ELSE 'update' END AS change "
+                f"FROM w FULL OUTER JOIN published_rows p ON {join} "
+                f"WHERE p.{first} IS NULL OR w.k0 IS NULL OR w.h <> p.h"
+            )
         finally:
             self.con.unregister("published_rows")
-        return int(row[0]), int(row[1]), int(row[2])
+        counts = dict(
+            self.con.execute(f"SELECT change, count(*) FROM {quote_duck(name)} GROUP BY 1").fetchall()
+        )
+        return Changes(
+            name, len(spec.key), counts.get("insert", 0), counts.get("update", 0), counts.get("delete", 0)
+        )
 
-    def export_csv(self, spec: TableSpec, path: str, where: str = "") -> int:
+    def deleted_keys(self, changes: Changes) -> list[tuple[Any, ...]]:
+        """The keys of the rows only MySQL has (to delete), in key order."""
+        keys = ", ".join(f"k{i}" for i in range(changes.width))
+        return self.con.execute(
+            f"SELECT {keys} FROM {quote_duck(changes.table)} WHERE change = 'delete' ORDER BY {keys}"
+        ).fetchall()
+
+    def drop_changes(self, changes: Changes) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {quote_duck(changes.table)}")
+
+    def export_csv(self, spec: TableSpec, path: str, where: str = "", only: Optional[Changes] = None) -> int:
         """Write the rows as a LOAD DATA-ready CSV in primary-key order; returns the row count.
 
         Text is always quoted, so an unquoted ``NULL`` is SQL NULL and ``"NULL"`` the word;
@@ -183,26 +232,28 @@ class Warehouse:
         force = f", FORCE_QUOTE ({', '.join(text_cols)})" if text_cols else ""
         order = ", ".join(quote_duck(k) for k in spec.key)
         sql = (
-            f"COPY (SELECT {', '.join(cols)} FROM {self.relation(spec, where)} ORDER BY {order}) "
+            f"COPY (SELECT {', '.join(cols)} FROM {self.relation(spec, where, only)} ORDER BY {order}) "
             f"TO '{_sql_str(path)}' (FORMAT csv, HEADER false, DELIMITER ',', QUOTE '\"', ESCAPE '\"', "
             f"NULLSTR 'NULL'{force})"
         )
         return int(self.con.execute(sql).fetchone()[0])
 
-    def rows(self, spec: TableSpec, where: str = "", batch: int = 5000) -> Any:
-        """Rows in column order, in batches (the INSERT fallback when LOAD DATA LOCAL is off)."""
+    def rows(
+        self, spec: TableSpec, where: str = "", batch: int = 5000, only: Optional[Changes] = None
+    ) -> Any:
+        """Rows in column order, in batches (the INSERT fallback when LOAD DATA LOCAL is off).
+
+        Streams on the main connection (a DuckDB cursor would not see the temporary table of
+        `only`), so the caller runs no other warehouse query until the batches are consumed.
+        """
         cols = ", ".join(duck_value(c) for c in spec.columns)
         order = ", ".join(quote_duck(k) for k in spec.key)
-        cur = self.con.cursor()
-        cur.execute(f"SELECT {cols} FROM {self.relation(spec, where)} ORDER BY {order}")
-        try:
-            while True:
-                chunk = cur.fetchmany(batch)
-                if not chunk:
-                    break
-                yield chunk
-        finally:
-            cur.close()
+        result = self.con.execute(f"SELECT {cols} FROM {self.relation(spec, where, only)} ORDER BY {order}")
+        while True:
+            chunk = result.fetchmany(batch)
+            if not chunk:
+                break
+            yield chunk
 
 
 def quick_signature(spec: TableSpec) -> str:

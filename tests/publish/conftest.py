@@ -80,6 +80,41 @@ def tables_in(con: Any, database: str) -> list[str]:
         return sorted(r[0] for r in cur.fetchall())
 
 
+def contents(con: Any, config: Config) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table in the test's databases (publish_log and state tables too)."""
+    con.commit()  # a fresh snapshot for REPEATABLE READ readers
+    out = {}
+    with con.cursor() as cur:
+        for db in sorted({*config.mysql.databases.values(), config.mysql.log_database}):
+            for table in tables_in(con, db):
+                cur.execute(f"SELECT * FROM `{db}`.`{table}`")
+                out[f"{db}.{table}"] = sorted(cur.fetchall(), key=repr)
+    return out
+
+
+def staging_tables(con: Any, config: Config) -> list[str]:
+    dbs = sorted({*config.mysql.databases.values(), config.mysql.log_database})
+    return [f"{db}.{t}" for db in dbs for t in tables_in(con, db) if "__pub_" in t]
+
+
+def assert_rolled_back(con: Any, config: Config, before: dict[str, list[tuple[Any, ...]]], why: str) -> None:
+    """Every table holds exactly what it held `before`; publish_log gained one `failed` row
+    whose message contains `why`; no staging table exists."""
+    after = contents(con, config)
+    log_table = f"{config.mysql.log_database}.publish_log"
+    assert {k: v for k, v in after.items() if k != log_table} == {
+        k: v for k, v in before.items() if k != log_table
+    }
+    old_log = set(before.get(log_table, []))
+    assert old_log <= set(after[log_table])
+    gained = [r for r in after[log_table] if r not in old_log]
+    assert len(gained) == 1, gained
+    # id, run_id, published_at, database_name, table_name, as_of_date, status, strategy, ..., message
+    assert (gained[0][4], gained[0][6], gained[0][7]) == ("*", "failed", "-")
+    assert why in gained[0][-1], gained[0][-1]
+    assert staging_tables(con, config) == []
+
+
 def cli_env(config: Config, **extra: str) -> dict[str, str]:
     """Environment that makes `lakehouse` use this test's warehouse and databases."""
     m = config.mysql

@@ -18,9 +18,9 @@ from typing import Any
 import pymysql
 import pytest
 
+from lake.errors import PublishError
 from publish import checkpoints, connection
 from publish.credentials import resolve_target
-from lake.errors import PublishError
 from publish.publisher import lock_name, publish
 from tests.publish.conftest import LAKEHOUSE, SNAPSHOT_DAYS, cli_env, read_all
 from tests.publish.warehouses import V1, V2, expected, write_warehouse
@@ -192,8 +192,12 @@ def test_a_lock_wait_timeout_is_retried(pub_config, root, monkeypatch):
     assert read_all(root, cfg) == expected(V2, SNAPSHOT_DAYS)
 
 
-def test_a_killed_connection_is_reopened_and_the_step_rerun(pub_config, root, monkeypatch):
-    """`KILL <id>` of the publish connection between two steps, and again in the middle of one."""
+def test_a_killed_connection_is_reopened_and_the_transaction_rerun_from_the_diff(
+    pub_config, root, monkeypatch
+):
+    """`KILL <id>` of the publish connection between two steps, and again in the middle of the
+    transaction (after two tables were written): the server rolls it back, the retry starts again
+    from the diff and publishes everything once."""
     write_warehouse(pub_config.warehouse.path, V1)
     publish(pub_config)
     write_warehouse(pub_config.warehouse.path, V2)
@@ -201,7 +205,7 @@ def test_a_killed_connection_is_reopened_and_the_step_rerun(pub_config, root, mo
     real_reached = checkpoints.reached
 
     def kill_publisher(point: str) -> None:
-        if point in ("staged", "window-written") and point not in killed:
+        if point in ("prepared", "wrote-tenant_status_history") and point not in killed:
             with root.cursor() as cur:
                 cur.execute("SELECT IS_USED_LOCK(%s)", (lock_name(pub_config),))
                 cur.execute(f"KILL {int(cur.fetchone()[0])}")
@@ -210,9 +214,19 @@ def test_a_killed_connection_is_reopened_and_the_step_rerun(pub_config, root, mo
 
     monkeypatch.setattr(checkpoints, "reached", kill_publisher)
     report = publish(pub_config)
-    assert killed == ["staged", "window-written"]
+    assert killed == ["prepared", "wrote-tenant_status_history"]
     assert read_all(root, pub_config) == expected(V2, SNAPSHOT_DAYS)
+    # the same counts as an undisturbed run (see test_publish: V1 -> V2)
     assert report.table("silver.tenant_room_snapshot_daily").inserted == 4
+    h = report.table("silver.tenant_status_history")
+    assert (h.inserted, h.updated, h.deleted, h.total) == (3, 1, 1, 6)
+    with root.cursor() as cur:
+        cur.execute(
+            f"SELECT status, COUNT(*) FROM `{pub_config.mysql.log_database}`.publish_log WHERE run_id = %s "
+            "GROUP BY status",
+            (report.run_id,),
+        )
+        assert cur.fetchall() == (("ok", 4),)
 
 
 # ----------------------------------------------------------------------------- Secrets Manager

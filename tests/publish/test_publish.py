@@ -88,6 +88,19 @@ def test_publishing_twice_changes_nothing(pub_config, root):
     assert (again.inserted, again.updated, again.deleted) == (0, 0, 0)
 
 
+def test_the_next_day_published_twice_changes_zero_rows_the_second_time(pub_config, root):
+    write_warehouse(pub_config.warehouse.path, V1)
+    publish(pub_config)
+    write_warehouse(pub_config.warehouse.path, V2)
+    first = publish(pub_config)
+    second = publish(pub_config)
+    assert first.inserted + first.updated + first.deleted > 0
+    assert [t.strategy for t in second.tables] == ["unchanged"] * 4
+    assert (second.inserted, second.updated, second.deleted) == (0, 0, 0)
+    assert [t.total for t in second.tables] == [5, 6, 6, 10]
+    assert read_all(root, pub_config) == expected(V2, SNAPSHOT_DAYS)
+
+
 def test_next_day_replaces_changed_rows_and_removes_vanished_ones(pub_config, root):
     write_warehouse(pub_config.warehouse.path, V1)
     publish(pub_config)
@@ -104,7 +117,7 @@ def test_next_day_replaces_changed_rows_and_removes_vanished_ones(pub_config, ro
     assert {r[0] for r in got[SNAPSHOT]} == {dt.date(2026, 2, 9), dt.date(2026, 2, 10), dt.date(2026, 2, 11)}
 
     m = report.table(METRICS)  # 02-08..02-12 get a new updated_at, 02-13 disappears
-    assert (m.strategy, m.inserted, m.updated, m.deleted, m.total) == ("swap", 0, 5, 1, 5)
+    assert (m.strategy, m.inserted, m.updated, m.deleted, m.total) == ("upsert", 0, 5, 1, 5)
     h = report.table(HISTORY)  # 101 ages; 102's (02-01) replaced by (02-02) + (02-09); 104 new
     assert (h.inserted, h.updated, h.deleted, h.total) == (3, 1, 1, 6)
     s = report.table(SNAPSHOT)
@@ -204,6 +217,36 @@ def test_rows_changed_behind_publishs_back_are_repaired(pub_config, root):
     report = publish(pub_config, full_verify=True)
     assert report.table(SNAPSHOT).updated == 3
     assert read_all(root, pub_config) == expected(V1, SNAPSHOT_DAYS)
+
+
+def test_rows_added_or_deleted_by_hand_in_a_whole_table_are_repaired(pub_config, root):
+    write_warehouse(pub_config.warehouse.path, V1)
+    publish(pub_config)
+    gold = pub_config.mysql.databases["gold"]
+    with root.cursor() as cur:
+        cur.execute(f"DELETE FROM `{gold}`.occupancy_daily_metrics WHERE snapshot_date = '2026-02-09'")
+        cur.execute(
+            f"UPDATE `{gold}`.occupancy_daily_metrics SET applications = 7 WHERE snapshot_date = '2026-02-10'"
+        )
+        cur.execute(f"INSERT INTO `{gold}`.occupancy_daily_metrics (snapshot_date) VALUES ('2030-01-01')")
+    m = publish(pub_config).table(METRICS)
+    assert (m.strategy, m.inserted, m.updated, m.deleted, m.total) == ("upsert", 1, 1, 1, 6)
+    assert read_all(root, pub_config) == expected(V1, SNAPSHOT_DAYS)
+
+
+def test_emptied_tables_are_refilled_completely(pub_config, root):
+    write_warehouse(pub_config.warehouse.path, V2)
+    publish(pub_config)
+    with root.cursor() as cur:
+        for name in V2:
+            schema, table = name.split(".")
+            cur.execute(f"DELETE FROM `{pub_config.mysql.databases[schema]}`.`{table}`")
+    report = publish(pub_config)
+    assert [(t.strategy, t.inserted, t.updated, t.deleted) for t in report.tables] == [
+        ("upsert", 5, 0, 0), ("upsert", 6, 0, 0), ("upsert", 6, 0, 0), ("window", 10, 0, 0),
+    ]  # fmt: skip
+    assert report.table(SNAPSHOT).days_written == 3
+    assert read_all(root, pub_config) == expected(V2, SNAPSHOT_DAYS)
 
 
 def test_insert_fallback_loads_the_same_rows(pub_config, root):

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from publish import bulkload
 from lake.errors import PublishError
+from publish import bulkload
 from publish.publisher import publish
-from tests.publish.conftest import SNAPSHOT_DAYS, read_all, tables_in
+from tests.publish.conftest import SNAPSHOT_DAYS, assert_rolled_back, contents, read_all, tables_in
 from tests.publish.warehouses import COLUMNS, V1, V2, expected, write_warehouse
 
 METRICS = "gold.occupancy_daily_metrics"
@@ -38,10 +38,12 @@ def test_columns_the_warehouse_gained_are_added(pub_config, root):
     write_warehouse(pub_config.warehouse.path, data, columns=cols)
     report = publish(pub_config)
 
-    assert report.table(METRICS).added_columns == ["rate_7d", "notes", "score"]
-    assert report.table(METRICS).updated == 0  # the contract columns did not change
+    metrics = report.table(METRICS)
+    assert (metrics.strategy, metrics.added_columns) == ("rewrite", ["rate_7d", "notes", "score"])
+    assert (metrics.inserted, metrics.updated, metrics.deleted) == (0, 0, 0)  # contract columns unchanged
     snap = report.table(SNAPSHOT)
-    assert (snap.strategy, snap.added_columns) == ("rebuild", ["payment_status"])
+    assert (snap.strategy, snap.added_columns, snap.days_written) == ("rewrite", ["payment_status"], 3)
+    assert [t.strategy for t in report.tables[1:3]] == ["unchanged", "unchanged"]
     assert read_all(root, pub_config) == expected(V1, SNAPSHOT_DAYS)  # dashboards' columns intact
     gold, silver = pub_config.mysql.databases["gold"], pub_config.mysql.databases["silver"]
     with root.cursor() as cur:
@@ -59,16 +61,18 @@ def test_columns_the_warehouse_gained_are_added(pub_config, root):
     assert [t.strategy for t in again.tables] == ["unchanged"] * 4
 
 
-def test_what_a_dba_added_survives_the_swap(pub_config, root):
-    """Staging tables are created LIKE the live table: indexes and extra nullable columns stay."""
+def test_what_a_dba_added_survives_an_upsert(pub_config, root):
+    """Indexes and extra nullable columns stay; rows publish does not touch keep the DBA's values,
+    rows it replaces (REPLACE = delete + insert by key) get NULL there."""
     write_warehouse(pub_config.warehouse.path, V1)
     publish(pub_config)
     silver = pub_config.mysql.databases["silver"]
     with root.cursor() as cur:
         cur.execute(f"CREATE INDEX ix_status ON `{silver}`.tenant_status_history (status, valid_from)")
         cur.execute(f"ALTER TABLE `{silver}`.tenant_status_history ADD COLUMN dba_note VARCHAR(20) NULL")
+        cur.execute(f"UPDATE `{silver}`.tenant_status_history SET dba_note = 'checked'")
     write_warehouse(pub_config.warehouse.path, V2)
-    assert publish(pub_config).table("silver.tenant_status_history").strategy == "swap"
+    assert publish(pub_config).table("silver.tenant_status_history").strategy == "upsert"
     with root.cursor() as cur:
         cur.execute(
             "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA=%s "
@@ -76,8 +80,13 @@ def test_what_a_dba_added_survives_the_swap(pub_config, root):
             (silver,),
         )
         assert {r[0] for r in cur.fetchall()} == {"PRIMARY", "ix_status"}
-        cur.execute(f"SELECT COUNT(*) FROM `{silver}`.tenant_status_history WHERE dba_note IS NULL")
-        assert cur.fetchone()[0] == 6
+        cur.execute(f"SELECT tenant_id, valid_from, dba_note FROM `{silver}`.tenant_status_history")
+        notes = {(t, str(v)): n for t, v, n in cur.fetchall()}
+    # V1 -> V2: (101, 2025-12-01) and (103, 2025-11-01) are identical, the other four are new or changed
+    assert notes == {
+        (101, "2025-12-01"): "checked", (101, "2026-01-10"): None, (102, "2026-02-02"): None,
+        (102, "2026-02-09"): None, (103, "2025-11-01"): "checked", (104, "2026-02-11"): None,
+    }  # fmt: skip
     assert read_all(root, pub_config) == expected(V2, SNAPSHOT_DAYS)
 
 
@@ -91,8 +100,10 @@ def test_a_legacy_table_without_primary_key_is_replaced(pub_config, root):
         )
     write_warehouse(pub_config.warehouse.path, V1)
     report = publish(pub_config)
-    assert "primary key" in report.table(METRICS).note
+    metrics = report.table(METRICS)
+    assert metrics.strategy == "rewrite" and "primary key" in metrics.note
     assert read_all(root, pub_config) == expected(V1, SNAPSHOT_DAYS)
+    assert publish(pub_config).table(METRICS).strategy == "unchanged"
     with root.cursor() as cur:
         cur.execute(
             "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA=%s "
@@ -136,25 +147,21 @@ def test_a_checksum_mismatch_fails_and_leaves_the_old_table(pub_config, root, mo
     write_warehouse(pub_config.warehouse.path, V2)
     real_load = bulkload.BulkLoader.load
 
-    def corrupting_load(self, cur, spec, database, table, where=""):
-        n = real_load(self, cur, spec, database, table, where)
+    def corrupting_load(self, cur, spec, database, where="", only=None):
+        n = real_load(self, cur, spec, database, where, only)
         if spec.name == "tenant_status_transitions":  # silently lose a label, as a broken load would
-            cur.execute(f"UPDATE `{database}`.`{table}` SET status_label = 'x' WHERE tenant_id = 104")
+            cur.execute(f"UPDATE `{database}`.`{spec.name}` SET status_label = 'x' WHERE tenant_id = 104")
         return n
 
     monkeypatch.setattr(bulkload.BulkLoader, "load", corrupting_load)
+    before = contents(root, pub_config)
+    gold = pub_config.mysql.databases["gold"]
     with pytest.raises(
-        PublishError, match=r"verification failed for .*tenant_status_transitions__pub_new.*rows"
+        PublishError, match=rf"verification failed for {gold}.tenant_status_transitions: .* 6 rows"
     ):
         publish(pub_config)
-    got = read_all(root, pub_config)
-    assert got == expected(V1, SNAPSHOT_DAYS)  # nothing was swapped in, not even the good tables
-    gold = pub_config.mysql.databases["gold"]
-    assert not [t for t in tables_in(root, gold) if "__pub_" in t]
-    with root.cursor() as cur:
-        cur.execute(f"SELECT status, message FROM `{gold}`.publish_log WHERE status = 'failed'")
-        status, message = cur.fetchone()
-        assert "verification failed" in message
+    # nothing committed, not even the tables written before it (metrics, history)
+    assert_rolled_back(root, pub_config, before, "verification failed")
 
 
 def test_a_snapshot_day_that_does_not_verify_rolls_back(pub_config, root, monkeypatch):
@@ -163,18 +170,19 @@ def test_a_snapshot_day_that_does_not_verify_rolls_back(pub_config, root, monkey
     write_warehouse(pub_config.warehouse.path, V2)
     real_load = bulkload.BulkLoader.load
 
-    def corrupting_load(self, cur, spec, database, table, where=""):
-        n = real_load(self, cur, spec, database, table, where)
+    def corrupting_load(self, cur, spec, database, where="", only=None):
+        n = real_load(self, cur, spec, database, where, only)
         if spec.name == "tenant_room_snapshot_daily":
-            cur.execute(f"DELETE FROM `{database}`.`{table}` WHERE tenant_id = 104")
+            cur.execute(f"DELETE FROM `{database}`.`{spec.name}` WHERE tenant_id = 104")
         return n
 
     monkeypatch.setattr(bulkload.BulkLoader, "load", corrupting_load)
+    before = contents(root, pub_config)
     with pytest.raises(
         PublishError, match=r"verification failed .*2026-02-11: warehouse 4 rows, MySQL 3 rows"
     ):
         publish(pub_config)
-    assert read_all(root, pub_config)[SNAPSHOT] == expected(V1, SNAPSHOT_DAYS)[SNAPSHOT]
+    assert_rolled_back(root, pub_config, before, "2026-02-11: warehouse 4 rows, MySQL 3 rows")
 
 
 def test_values_mysql_would_truncate_fail_the_load(pub_config, root):
@@ -185,8 +193,9 @@ def test_values_mysql_would_truncate_fail_the_load(pub_config, root):
     with root.cursor() as cur:  # a DBA narrowed a column
         cur.execute(f"ALTER TABLE `{gold}`.tenant_status_transitions MODIFY status_label VARCHAR(13)")
     write_warehouse(pub_config.warehouse.path, V2)
+    before = contents(root, pub_config)
     with pytest.raises(PublishError, match=r"tenant_status_transitions.*(warning|Data too long)"):
         publish(pub_config)
+    assert_rolled_back(root, pub_config, before, "tenant_status_transitions")
     got = read_all(root, pub_config)
-    assert got["silver.tenant_status_history"] == expected(V1, SNAPSHOT_DAYS)["silver.tenant_status_history"]
     assert dt.date(2026, 2, 13) in {r[0] for r in got[METRICS]}  # still the old metrics

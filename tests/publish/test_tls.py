@@ -17,8 +17,8 @@ import pymysql
 import pytest
 
 from lake.config import TlsConfig
-from publish.connection import connect_mysql
 from lake.errors import PublishError
+from publish.connection import connect_mysql
 from publish.publisher import publish
 from tests.publish.warehouses import V1, write_warehouse
 
