@@ -19,7 +19,8 @@ the pid's start time, when it was taken and last renewed, when it expires.
   conditional write on the etag of its own last write. When it finds another holder's version,
   or cannot renew for longer than the TTL, the lock is *lost*: :meth:`WarehouseLock.check`
   raises :class:`LockLost` and the run must not persist anything.
-* **Releasing** deletes only this run's version, retries once, and when the storage still fails
+* **Releasing** deletes only this run's version (retried once, unless S3 did not answer at all:
+  that call was already retried ``s3.max_attempts`` times) and when the storage still fails
   logs one warning saying the lock will expire within ``lock_ttl_seconds``.
 
 Every storage failure on the way is a one-line :class:`StorageError` (:class:`S3Unavailable`
@@ -39,7 +40,7 @@ import uuid
 from typing import Any, Optional
 
 from lake.config import Config
-from lake.errors import LockError, LockHeld, LockLost, StorageError
+from lake.errors import LockError, LockHeld, LockLost, S3Unavailable, StorageError
 from lake.storage import storage_for
 
 __all__ = ["LockError", "LockHeld", "LockLost", "WarehouseLock", "lock_uri"]
@@ -397,6 +398,9 @@ class WarehouseLock:
                     )
                     return
                 self._etag = current[1]  # our last renewal landed after all: delete that version
+            except S3Unavailable as exc:  # botocore already retried it max_attempts times
+                problem = str(exc)
+                break
             except StorageError as exc:
                 problem = str(exc)
             except Exception as exc:  # never a traceback from release()
