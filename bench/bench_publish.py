@@ -334,8 +334,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         secs, daily = _timed("daily publish (day N+1)", lambda: publish(cfg_n1))
         print(daily.summary())
         changed = _rows(daily)
-        # swapped tables are loaded whole; the snapshot window only its new/changed rows
-        loaded = sum(t.total if t.strategy in ("swap", "create", "rebuild") else t.inserted + t.updated
+        # created/rewritten tables are loaded whole, the others only their new/changed rows
+        loaded = sum(t.total if t.strategy in ("create", "rewrite") else t.inserted + t.updated
                      for t in daily.tables)  # fmt: skip
         figures["daily"] = {
             "seconds": round(secs, 1),
