@@ -27,7 +27,7 @@ import logging
 import tempfile
 import time
 import uuid
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import duckdb
 
@@ -93,7 +93,7 @@ def publish(
                 run.dry_run()
             else:
                 run.publish()
-        except Exception as exc:
+        except BaseException as exc:  # SIGTERM (lake.errors.Terminated) is logged as failed too
             error = _as_publish_error(exc, wh)
             if not dry_run:
                 run.record_failure(str(error if error is not None else exc), time.monotonic() - started)
@@ -109,14 +109,15 @@ def publish(
     return report
 
 
-def _as_publish_error(exc: Exception, wh: Warehouse) -> Any:
+def _as_publish_error(exc: BaseException, wh: Warehouse) -> Optional[PublishError]:
+    """The error to report, or None for one to re-raise as it is (a signal, or a bug)."""
     if isinstance(exc, PublishError):
         return exc
     if isinstance(exc, duckdb.Error):
         return PublishError(f"reading warehouse {wh.path}: {' '.join(str(exc).split())}")
     if isinstance(exc, OSError):
         return PublishError(f"publish failed: {exc}")
-    return None  # a bug: re-raised as it is
+    return None
 
 
 class _Run:

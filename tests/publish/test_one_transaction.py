@@ -15,7 +15,7 @@ from typing import Any, Callable
 import pymysql
 import pytest
 
-from lake.errors import PublishError
+from lake.errors import PublishError, Terminated
 from publish import checkpoints, connection
 from publish.publisher import lock_name, publish
 from tests.publish.conftest import (
@@ -72,16 +72,27 @@ def published_v1(pub_config: Any) -> Any:
     return pub_config
 
 
-def test_an_error_after_two_tables_were_written_leaves_every_table_as_it_was(published_v1, root, monkeypatch):
+@pytest.mark.parametrize(
+    "error, message",
+    [
+        (PublishError("injected failure after writing history"), "injected failure after writing history"),
+        (RuntimeError("a bug after writing history"), "a bug after writing history"),  # re-raised as is
+        (Terminated(15), "terminated by signal 15"),  # SIGTERM of the task
+    ],
+    ids=["publish-error", "bug", "sigterm"],
+)
+def test_an_error_after_two_tables_were_written_leaves_every_table_as_it_was(
+    published_v1, root, monkeypatch, error, message
+):
     before = contents(root, published_v1)
 
     def fail() -> None:
-        raise PublishError("injected failure after writing history")
+        raise error
 
     _at(monkeypatch, {"wrote-tenant_status_history": fail})
-    with pytest.raises(PublishError, match="injected failure after writing history"):
+    with pytest.raises(type(error), match=message):
         publish(published_v1)
-    assert_rolled_back(root, published_v1, before, "injected failure after writing history")
+    assert_rolled_back(root, published_v1, before, message)
     assert read_all(root, published_v1) == OLD
     monkeypatch.undo()
     publish(published_v1)  # nothing is left half-done: the next run publishes V2 completely
