@@ -5,15 +5,20 @@ by the runner:
 
 1. **Inputs of the decision**: the lake's committed days and fingerprints
    (:func:`lake.manifest.committed_days`), the fingerprints the warehouse computed each day from
-   (``intermediate.computed_lake_days``), whether ``prod`` exists and whether the project
-   differs from it (SQLMesh's plan diff). :func:`pipeline.models.planning.decide` turns them
-   into the plan.
-2. **SQLMesh's clock is pinned to the lake**: ``execution_time = T + 1 day`` (00:00 UTC) and
+   (``intermediate.computed_lake_days``), the intent of an interrupted run (:data:`INTENT_TABLE`),
+   whether ``prod`` exists and whether the project differs from it (SQLMesh's plan diff).
+   :func:`pipeline.models.planning.decide` turns them into the plan.
+2. **Intent first**: before computing anything, the days the run may compute are written to
+   :data:`INTENT_TABLE` in the warehouse itself; they are removed only when the run succeeded.
+   A run killed at any moment leaves them, and the next run recomputes them whatever the
+   fingerprints say. In the warehouse, the intent can never be lost apart from the data it
+   protects (a persisted copy has neither a half-done run nor its intent).
+3. **SQLMesh's clock is pinned to the lake**: ``execution_time = T + 1 day`` (00:00 UTC) and
    ``end = T``. A dump is dated the morning it is taken (JST), when SQLMesh's @daily interval
    for that date has not ended yet in UTC, so a plain ``sqlmesh run`` would leave the new day
    for tomorrow; pinning the clock makes every day up to T due now, and never a day the lake
    does not have.
-3. **Plan or run**: ``sqlmesh plan`` (auto-applied) on the first build or when the project
+4. **Plan or run**: ``sqlmesh plan`` (auto-applied) on the first build or when the project
    changed, ``sqlmesh run`` (``ignore_cron``) otherwise; then (plan) or before (run) the
    restatements: ``sqlmesh plan --restate-model tag:lake --start A --end B`` per range, which
    recomputes every model reading the lake and everything downstream.
@@ -41,6 +46,8 @@ from pipeline.sqlmesh_env import PROJECT_DIR
 LAKE_TAG = "tag:lake"
 #: the model recording the lake content each day was computed from
 RECORD_MODEL = "intermediate.computed_lake_days"
+#: the days a models run is computing, written before it computes and cleared after success
+INTENT_TABLE = "lakehouse_state.models_intent"
 
 
 def run_job(job: dict[str, Any]) -> ModelsReport:
@@ -93,6 +100,7 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
             changed = (
                 ctx.plan_builder("prod", execution_time=execution_time, skip_tests=True).build().has_changes
             )
+        interrupted = _read_intent(ctx.engine_adapter)
         plan = decide(
             lake,
             _computed_days(ctx) if has_prod else None,
@@ -100,15 +108,17 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
             project_changed=changed,
             start=start,
             requested=[dt.date.fromisoformat(x) for x in job["restate_days"]],
+            interrupted=interrupted,
         )
         action = plan.action
-        report = ModelsReport.from_plan(plan)
+        report = ModelsReport.from_plan(plan, sorted(interrupted))
         step("diff")
         if job["dry_run"]:
             report.reason = f"{report.action} ({report.reason})"
             report.action = "dry-run"
             report.steps = steps
             return report
+        _write_intent(ctx.engine_adapter, plan.days_to_compute)
 
         # A changed project is planned first (its new model versions are built from the lake
         # anyway), then restated. Otherwise the days to restate are restated *before* the run,
@@ -119,7 +129,7 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
             ctx.plan("prod", execution_time=execution_time, auto_apply=True, no_prompts=True)
             raise_if_failed("sqlmesh plan", failures)
             step("plan")
-            _restate(ctx, plan.restate, execution_time, failures)
+            _restate(ctx, plan.restate + plan.restate_after, execution_time, failures)
             step("restate")
         else:
             previous_end = plan.previous_as_of or as_of
@@ -130,6 +140,9 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
                 raise ModelsError(failure_message("sqlmesh run", failures))
             report.nothing_to_do = status.is_nothing_to_do
             step("run")
+            _restate(ctx, plan.restate_after, execution_time, failures)
+            step("restate")
+        _clear_intent(ctx.engine_adapter)
         report.steps = steps
         return report
     except ModelsError:
@@ -162,6 +175,28 @@ def _computed_days(ctx: Any) -> Optional[dict[dt.date, str]]:
         return None
     rows = adapter.fetchall(f"SELECT snapshot_date, lake_fingerprint FROM {RECORD_MODEL}")
     return {r[0]: r[1] for r in rows}
+
+
+def _read_intent(adapter: Any) -> set[dt.date]:
+    """The days an interrupted run had begun to compute (empty after a successful run)."""
+    if not adapter.table_exists(INTENT_TABLE):
+        return set()
+    return {r[0] for r in adapter.fetchall(f"SELECT DISTINCT snapshot_date FROM {INTENT_TABLE}")}
+
+
+def _write_intent(adapter: Any, days: list[dt.date]) -> None:
+    adapter.execute("CREATE SCHEMA IF NOT EXISTS lakehouse_state")
+    adapter.execute(
+        f"CREATE TABLE IF NOT EXISTS {INTENT_TABLE} (snapshot_date DATE NOT NULL, written_at TIMESTAMP)"
+    )
+    if days:
+        values = ", ".join(f"(DATE '{d.isoformat()}', now())" for d in days)
+        adapter.execute(f"INSERT INTO {INTENT_TABLE} VALUES {values}")
+
+
+def _clear_intent(adapter: Any) -> None:
+    if adapter.table_exists(INTENT_TABLE):
+        adapter.execute(f"DELETE FROM {INTENT_TABLE}")
 
 
 def main(argv: Optional[list[str]] = None) -> int:

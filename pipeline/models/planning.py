@@ -1,13 +1,15 @@
 """What a models run must do, decided from the lake and the warehouse alone: a pure function.
 
 :func:`decide` takes the lake's committed days with their fingerprints (lake/manifest.py), the
-fingerprints the warehouse computed each day from (``intermediate.computed_lake_days``), whether
-SQLMesh's ``prod`` environment exists and whether the project differs from it, and returns a
-:class:`ModelsPlan`: ``plan`` or ``run``, the as-of date T, the new days, and the day ranges to
-restate. No bookkeeping of "pending" days exists anywhere, so nothing can be lost: whatever
-happened before (a run killed at any moment, a failed upload of the warehouse, an ingest run on
-its own, a raw SQLMesh command), the next run restates exactly the days on which the lake and
-the warehouse disagree, and converges to what a clean build from the lake gives.
+fingerprints the warehouse computed each day from (``intermediate.computed_lake_days``), the
+days an interrupted models run had started to compute (its intent, recorded in the warehouse
+itself before it computed anything), whether SQLMesh's ``prod`` environment exists and whether
+the project differs from it, and returns a :class:`ModelsPlan`: ``plan`` or ``run``, the as-of
+date T, the new days, and the day ranges to restate. Nothing lives outside the warehouse and
+the lake, so nothing can be lost: whatever happened before (a run killed at any moment, a
+failed upload of the warehouse, an ingest run on its own, a raw SQLMesh command), the next run
+restates exactly the days on which the lake and the warehouse disagree or that a dead run left
+half-computed, and converges to what a clean build from the lake gives.
 
 Rules:
 
@@ -19,6 +21,11 @@ Rules:
   fingerprint differs, every lake day the warehouse lacks (a late dump for a gap day) and every
   warehouse day the lake no longer has are restated, plus the days the operator asked for;
 * a warehouse without any record (built before the record existed) restates every day once;
+* the days of an interrupted run are restated whatever their fingerprints say (SQLMesh restates
+  in place, so a killed restatement can leave some models on newer content than the record:
+  the fingerprint alone could miss it when the lake goes back to the recorded content); those
+  older than the warehouse's latest computed day before the run, those newer after it
+  (``restate_after``), when the run has computed the new days in every model;
 * restated days are grouped into ranges contiguous in the lake (gap days don't split a range);
   more than :data:`MAX_RESTATE_RANGES` ranges become one covering range.
 """
@@ -55,6 +62,16 @@ class ModelsPlan:
     mismatched_days: tuple[dt.date, ...] = ()
     #: (start, end) ranges to restate, in order
     restate: tuple[tuple[dt.date, dt.date], ...] = field(default_factory=tuple)
+    #: ranges to restate after the plan/run: days an interrupted run had begun as new days
+    restate_after: tuple[tuple[dt.date, dt.date], ...] = field(default_factory=tuple)
+
+    @property
+    def days_to_compute(self) -> list[dt.date]:
+        """Every day this run may compute: the intent to record before computing anything."""
+        days = set(self.new_days)
+        for a, b in self.restate + self.restate_after:
+            days |= {a + dt.timedelta(days=i) for i in range((b - a).days + 1)}
+        return sorted(days)
 
 
 def decide(
@@ -65,14 +82,23 @@ def decide(
     project_changed: bool,
     start: dt.date,
     requested: Iterable[dt.date] = (),
+    interrupted: Iterable[dt.date] = (),
 ) -> ModelsPlan:
     """The plan of one models run (see the module docstring). Raises ModelsError on an empty lake."""
     lake = {d: fp for d, fp in lake.items() if d >= start}
     if not lake:
         raise ModelsError(f"the lake has no committed snapshot day on or after models.start {start}")
     as_of = max(lake)
+    interrupted = {d for d in interrupted if start <= d <= as_of}
     if not has_prod:
-        return ModelsPlan(PLAN, "first build", as_of, None, new_days=tuple(sorted(lake)))
+        return ModelsPlan(
+            PLAN,
+            "first build",
+            as_of,
+            None,
+            new_days=tuple(sorted(lake)),
+            restate_after=tuple(day_ranges(interrupted, list(lake))),
+        )
     action = PLAN if project_changed else RUN
     computed = {d: fp for d, fp in (computed or {}).items() if d >= start}
     if not computed:
@@ -83,6 +109,8 @@ def decide(
     mismatched = {d for d, fp in lake.items() if d <= previous and computed.get(d) != fp}
     mismatched |= {d for d in computed if d not in lake and d <= as_of}
     restate = mismatched | {d for d in requested if start <= d <= min(previous, as_of)}
+    restate |= {d for d in interrupted if d <= previous}
+    after = {d for d in interrupted if d > previous}
     if action == PLAN:
         reason = "models changed"
     else:
@@ -95,6 +123,7 @@ def decide(
         new_days=new_days,
         mismatched_days=tuple(sorted(mismatched)),
         restate=tuple(day_ranges(restate, list(lake))),
+        restate_after=tuple(day_ranges(after, list(lake))),
     )
 
 

@@ -27,6 +27,8 @@ class ModelsReport:
     restated: list[tuple[dt.date, dt.date]] = field(default_factory=list)
     #: days whose lake content differed from what the warehouse computed them from
     reconciled_days: list[dt.date] = field(default_factory=list)
+    #: days an interrupted earlier run had begun to compute (recomputed whatever they hold)
+    interrupted_days: list[dt.date] = field(default_factory=list)
     #: True when SQLMesh had nothing to compute
     nothing_to_do: bool = False
     seconds: float = 0.0
@@ -34,15 +36,16 @@ class ModelsReport:
     steps: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def from_plan(cls, plan: ModelsPlan) -> ModelsReport:
+    def from_plan(cls, plan: ModelsPlan, interrupted: Sequence[dt.date] = ()) -> ModelsReport:
         return cls(
             action=plan.action,
             reason=plan.reason,
             as_of=plan.as_of,
             previous_as_of=plan.previous_as_of,
             new_days=list(plan.new_days),
-            restated=list(plan.restate),
+            restated=list(plan.restate + plan.restate_after),
             reconciled_days=list(plan.mismatched_days),
+            interrupted_days=sorted(interrupted),
         )
 
     def summary(self) -> str:
@@ -61,6 +64,8 @@ class ModelsReport:
             parts.append(f"{verb} {ranges}")
         if self.reconciled_days:
             parts.append(f"lake content changed on {days_text(self.reconciled_days)}")
+        if self.interrupted_days:
+            parts.append(f"an interrupted run had begun {days_text(self.interrupted_days)}")
         if self.action != "dry-run":
             parts.append(f"{self.seconds:.1f}s")
         return "; ".join(parts)
@@ -88,6 +93,7 @@ class ModelsReport:
             new_days=[dt.date.fromisoformat(x) for x in data["new_days"]],
             restated=[(dt.date.fromisoformat(a), dt.date.fromisoformat(b)) for a, b in data["restated"]],
             reconciled_days=[dt.date.fromisoformat(x) for x in data["reconciled_days"]],
+            interrupted_days=[dt.date.fromisoformat(x) for x in data.get("interrupted_days", [])],
             nothing_to_do=bool(data["nothing_to_do"]),
             seconds=float(data["seconds"]),
             steps={k: float(v) for k, v in data.get("steps", {}).items()},

@@ -101,3 +101,28 @@ def test_gap_days_do_not_split_a_restate_range_and_many_ranges_merge_into_one():
     ]
     many = [D(f"2026-02-{d:02d}") for d in (1, 3, 5, 7)]
     assert day_ranges(many, many + [D(f"2026-02-{d:02d}") for d in (2, 4, 6)]) == [(many[0], many[-1])]
+
+
+def test_days_an_interrupted_run_had_begun_are_restated_whatever_their_fingerprints_say():
+    """A killed restatement can leave some models on newer content than the record; when the lake
+    goes back to the recorded content the fingerprints agree, yet the day must be recomputed."""
+    days = lake("2026-01-01", "2026-01-02", "2026-01-03")
+    p = plan(days, days, interrupted=[D("2026-01-02")])
+    assert p.restate == ((D("2026-01-02"), D("2026-01-02")),) and p.restate_after == ()
+
+
+def test_new_days_an_interrupted_run_had_begun_are_restated_after_the_run():
+    computed = lake("2026-01-01", "2026-01-02")
+    p = plan(
+        lake("2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"), computed, interrupted=[D("2026-01-03")]
+    )
+    assert p.new_days == (D("2026-01-03"), D("2026-01-04")) and p.restate == ()
+    assert p.restate_after == ((D("2026-01-03"), D("2026-01-03")),)
+    assert p.days_to_compute == [D("2026-01-03"), D("2026-01-04")]
+
+
+def test_an_interrupted_first_build_restates_what_it_had_begun_after_the_plan():
+    p = plan(
+        lake("2026-01-01", "2026-01-02"), None, has_prod=False, interrupted=[D("2026-01-01"), D("2026-02-01")]
+    )
+    assert (p.action, p.restate, p.restate_after) == ("plan", (), ((D("2026-01-01"), D("2026-01-01")),))

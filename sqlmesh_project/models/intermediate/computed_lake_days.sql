@@ -2,12 +2,18 @@
   intermediate.computed_lake_days -- which lake content the warehouse computed each snapshot
   day from: one row per committed lake day with the fingerprint of its files (lake/manifest.py).
 
-  The job compares it with the lake before every run (pipeline/planning.py): a day whose lake
-  fingerprint differs (a corrected dump), a lake day missing here (a dump that arrived after
-  its day was computed as a gap) and a day here the lake no longer has are restated in every
-  model tagged `lake`. It is computed in the same runs and restatements as the other lake
-  models, from the same raw.* views, so it records what they read: no bookkeeping file to
-  lose when a run dies.
+  The job compares it with the lake before every run (pipeline/models/planning.py): a day whose
+  lake fingerprint differs (a corrected dump), a lake day missing here (a dump that arrived
+  after its day was computed as a gap) and a day here the lake no longer has are restated in
+  every model tagged `lake`. It is computed in the same runs and restatements as the other lake
+  models, from the same raw.* views, so it records what they read: no bookkeeping file to lose
+  when a run dies.
+
+  It depends on every model it vouches for (depends_on), so SQLMesh computes a day here only
+  after all of them computed that day: a run or restatement killed half-way leaves the old
+  fingerprint, and the next run restates the day again. (SQLMesh restates prod intervals in
+  place: it does not clear them before the backfill, so without this order a killed
+  restatement could leave models on the old content with the new fingerprint recorded.)
 
   kind   INCREMENTAL_BY_TIME_RANGE on snapshot_date, lookback @lookback_days (like the models
          it vouches for)
@@ -26,6 +32,14 @@ MODEL (
   owner 'analytics-engineering',
   tags [lake],
   signals [lake_has_snapshot(lake_root := @lake_root)],
+  depends_on [
+    silver.tenant_daily_snapshots,
+    silver.tenant_room_snapshot_daily,
+    silver.tenant_status_history,
+    gold.tenant_status_transitions,
+    intermediate.occupancy_daily_actuals,
+    intermediate.occupancy_daily_projection
+  ],
   audits (
     unique_values(columns := (snapshot_date)),
     not_null(columns := (snapshot_date, lake_fingerprint))
