@@ -23,7 +23,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -171,13 +171,14 @@ def table_files(days: Mapping[dt.date, LakeDay], table: str) -> list[str]:
     return [d.files[table] for _, d in sorted(days.items()) if table in d.files]
 
 
-def as_of_date(days: Mapping[dt.date, LakeDay]) -> Optional[dt.date]:
-    """T, the as-of date of a run: the latest committed day that has a `tenants` table.
+def as_of_date(days: Iterable[dt.date], start: Optional[dt.date] = None) -> Optional[dt.date]:
+    """T, the as-of date of a run: the latest committed lake day (on or after `start`).
 
-    The one definition of T (SPEC §4): the models' signal, the job's planning and the analysts'
-    freshness all use it.
+    The one definition of T on the Python side (SPEC §4): the models' signal, the job's planning
+    and the `lakehouse models` options use it. (Every committed day has a `tenants` table: a
+    dump without one is rejected.) The models compute the same date in SQL from their inputs.
     """
-    return max((d for d, day in days.items() if "tenants" in day.files), default=None)
+    return max((d for d in days if start is None or d >= start), default=None)
 
 
 def lake_days_for_root(lake_root: str) -> dict[dt.date, LakeDay]:

@@ -146,7 +146,8 @@ def run_jobs(
     # spawn: workers start clean (no inherited threads or open S3 connections)
     ctx = multiprocessing.get_context("spawn")
     pool_args = dict(mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),))
-    with ProcessPoolExecutor(max_workers=min(workers, total), **pool_args) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(workers, total), **pool_args)
+    try:
         futures = {pool.submit(job, config, item, force): item for item in items}
         for fut in as_completed(futures):
             try:
@@ -154,7 +155,22 @@ def run_jobs(
             except Exception as exc:  # the worker process died (killed, out of memory)
                 item = futures[fut]
                 report(DayResult(item_day(item), item_uri(item), FAILED, message=f"worker died: {exc}"))
+    except BaseException:  # SIGTERM / Ctrl-C: stop now, not after the remaining days
+        stop_workers(pool)
+        raise
+    pool.shutdown()
     return results
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued days and kill the running workers, so nothing writes after the lock is gone.
+
+    A day killed mid-commit is safe (loaders/partitions.py): its old version stays committed.
+    """
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):  # no public API for this
+        with contextlib.suppress(Exception):
+            proc.kill()
 
 
 def die_with_parent(parent_pid: int) -> None:

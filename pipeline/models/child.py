@@ -56,7 +56,7 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
     from sqlmesh.core.console import configure_console, get_console
 
     from lake.config import load_config
-    from lake.manifest import committed_days
+    from lake.manifest import as_of_date, committed_days
 
     config = load_config()
     failures: list[str] = []
@@ -81,13 +81,12 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
 
     lake = {d: day.fingerprint for d, day in committed_days(config).items()}
     start = config.models.start
-    in_models = [d for d in lake if d >= start]
-    if not in_models:
+    as_of = as_of_date(lake, start)
+    if as_of is None:
         raise ModelsError(
             f"the lake {config.lake.root} has no committed snapshot day on or after models.start "
             f"{start}: ingest dumps first"
         )
-    as_of = max(in_models)
     execution_time = (as_of + dt.timedelta(days=1)).isoformat()
     ctx = Context(paths=[str(PROJECT_DIR)])
     step("load")

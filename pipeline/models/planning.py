@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from lake.errors import ModelsError
+from lake.manifest import as_of_date
 
 #: more disjoint restate ranges than this are merged into one covering range (one backfill)
 MAX_RESTATE_RANGES = 3
@@ -86,9 +87,9 @@ def decide(
 ) -> ModelsPlan:
     """The plan of one models run (see the module docstring). Raises ModelsError on an empty lake."""
     lake = {d: fp for d, fp in lake.items() if d >= start}
-    if not lake:
+    as_of = as_of_date(lake)
+    if as_of is None:
         raise ModelsError(f"the lake has no committed snapshot day on or after models.start {start}")
-    as_of = max(lake)
     interrupted = {d for d in interrupted if start <= d <= as_of}
     if not has_prod:
         return ModelsPlan(

@@ -209,3 +209,25 @@ def test_kill_9_of_ingest_takes_its_worker_processes_with_it(tmp_path):
         time.sleep(0.05)
     assert not [w for w in workers if _alive(w)], "orphaned ingest workers are still running"
     assert_lake_days_whole(dep.config)
+
+
+def test_sigterm_of_a_backfill_stops_its_workers_now_and_releases_the_lock(tmp_path):
+    dep = make_deployment(tmp_path, ingest={"workers": 2})
+    generate_dumps(dep.config, dep.config.source.root, START, 60, profile="small")
+    lock = Path(dep.warehouse("task") + ".lock")
+    proc = dep.start("task", "ingest")
+    deadline = time.monotonic() + 30
+    workers: list[int] = []
+    while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        workers = [p for p in _children(proc.pid) if b"spawn_main" in _cmdline(p)]
+        time.sleep(0.02)
+    assert len(workers) == 2
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert wait_exit(proc) == 128 + signal.SIGTERM
+    assert time.monotonic() - t0 < 5  # not after the remaining days
+    assert not [w for w in workers if _alive(w)] and not lock.exists()
+    assert_lake_days_whole(dep.config)
+    done = dep.run("task", "ingest")  # the next run loads the rest
+    assert done.returncode == 0, done.stderr
+    assert len(committed_days(dep.config)) == 60
