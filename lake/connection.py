@@ -22,6 +22,9 @@ def duckdb_settings(config: Config) -> dict[str, Any]:
         # never reach for extensions.duckdb.org: a locked-down VPC has no route to it
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": True,
+        # S3 reads of the lake (httpfs) are bounded like our boto3 calls (s3.* of the config)
+        "http_timeout": config.s3.read_timeout,
+        "http_retries": config.s3.max_attempts - 1,
     }
     if config.warehouse.memory_limit:
         settings["memory_limit"] = config.warehouse.memory_limit
@@ -35,8 +38,7 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection that can read and write the configured lake (local or S3).
 
-    `database` may be the warehouse path for analysts (`connect(cfg, cfg.warehouse.path,
-    read_only=True)`).
+    `database` may be a DuckDB file to open (read-only with `read_only=True`).
     """
     config = config or load_config()
     con = duckdb.connect(database, read_only=read_only, config=duckdb_settings(config))

@@ -124,15 +124,21 @@ def test_kill_9_at_any_moment_of_a_corrected_reingest_converges_to_a_clean_build
     assert stages.count("ingest") >= 2 and stages.count("models") >= 4, landed  # they hit the job mid-way
 
 
-def test_sigterm_releases_the_lock_and_the_next_run_starts_at_once(tmp_path):
-    dep = make_deployment(tmp_path)
-    generate_dumps(dep.config, dep.config.source.root, START, 3, profile="small")
-    lock = Path(dep.warehouse("task") + ".lock")
+def start_holding_the_lock(dep, lock: Path):
+    """`lakehouse daily` started, once it holds the warehouse lock."""
     proc = dep.start("task", "daily")
     deadline = time.monotonic() + 30
     while not lock.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert lock.exists()
+    return proc
+
+
+def test_sigterm_releases_the_lock_and_the_next_run_starts_at_once(tmp_path):
+    dep = make_deployment(tmp_path)
+    generate_dumps(dep.config, dep.config.source.root, START, 3, profile="small")
+    lock = Path(dep.warehouse("task") + ".lock")
+    proc = start_holding_the_lock(dep, lock)
     time.sleep(1.0)  # inside the job
     proc.send_signal(signal.SIGTERM)  # what ECS sends before it stops a task
     assert wait_exit(proc) == 128 + signal.SIGTERM
@@ -149,10 +155,7 @@ def test_kill_9_leaves_a_lock_the_next_run_on_the_same_host_takes_at_once(tmp_pa
     dep = make_deployment(tmp_path)
     generate_dumps(dep.config, dep.config.source.root, START, 3, profile="small")
     lock = Path(dep.warehouse("task") + ".lock")
-    proc = dep.start("task", "daily")
-    deadline = time.monotonic() + 30
-    while not lock.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    proc = start_holding_the_lock(dep, lock)
     time.sleep(0.5)
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)

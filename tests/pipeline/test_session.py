@@ -21,28 +21,15 @@ from pipeline.persist import pointer_uri, versions_prefix
 from pipeline.sqlmesh_env import PROJECT_DIR
 from tests.pipeline import oracle
 from tests.pipeline.conftest import product_rows
-from tests.pipeline.test_daily import START, truth
+from tests.pipeline.test_daily import START, metrics_in_warehouse, truth
 from tests.s3proxy import S3Proxy
 
 pytestmark = pytest.mark.slow
 DAYS = [START + dt.timedelta(days=i) for i in range(4)]
-METRICS = (
-    "SELECT snapshot_date, applications, new_moveins, new_moveouts, occupancy_delta, period_start_rooms, "
-    "period_end_rooms, total_rooms, occupancy_rate, is_projection, as_of_snapshot_date "
-    "FROM gold.occupancy_daily_metrics ORDER BY snapshot_date"
-)
 
 
 def metrics(dep, task: str) -> list[dict]:
-    import duckdb
-
-    con = duckdb.connect(dep.warehouse(task), read_only=True)
-    try:
-        cur = con.execute(METRICS)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
-    finally:
-        con.close()
+    return metrics_in_warehouse(dep.task_config(task))
 
 
 def pointer(dep) -> dict:
@@ -204,4 +191,3 @@ def test_publish_and_models_on_an_ephemeral_task_work_and_persist(dep, mysql_con
             assert cur.fetchone()[0] == len(oracle.metrics(truth(DAYS)))
     finally:
         con.close()
-
