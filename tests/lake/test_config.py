@@ -86,6 +86,10 @@ def test_config_file_from_environment_variable(tmp_path):
         ("tables: {tenants: {columns: {sttus: x}}}\n", "tables.tenants.columns.sttus: unknown column"),
         ("tables: {leases: {source: leases}}\n", "tables.leases: unknown table"),
         ("- just\n- a list\n", "the top level must be a mapping"),
+        ("s3: {read_timeout: 0}\n", "s3.read_timeout: must be 1..600, got 0"),
+        ("s3: {max_attempts: 1000}\n", "s3.max_attempts: must be 1..600"),
+        ("warehouse: {lock_ttl_seconds: 5}\n", "warehouse.lock_ttl_seconds: must be >= 10"),
+        ("warehouse: {persist_uri: ' '}\n", "warehouse.persist_uri: must not be empty"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path, text, message):
@@ -107,3 +111,16 @@ def test_cli_reports_bad_config_in_one_line(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 2
     assert proc.stderr.strip() == "lakehouse config: error: kpi.forward_days: must be 1..3660, got -1"
+
+
+def test_options_work_before_and_after_the_command_and_bad_usage_exits_2(tmp_path):
+    path = write(tmp_path, "kpi: {forward_days: 7}\n")
+    for argv in (["--config", path, "config"], ["config", "--config", path]):
+        proc = subprocess.run([sys.executable, "-m", "pipeline.cli", *argv], capture_output=True, text=True)
+        assert proc.returncode == 0 and '"forward_days": 7' in proc.stdout, proc.stderr
+    bad = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "ingest", "--start", "2026-13-01"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "not a date YYYY-MM-DD: '2026-13-01'" in bad.stderr

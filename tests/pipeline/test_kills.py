@@ -204,7 +204,7 @@ def test_kill_9_of_ingest_takes_its_worker_processes_with_it(tmp_path):
             p for p in _children(proc.pid) if "multiprocessing" in Path(f"/proc/{p}/cmdline").read_text()
         ]
         time.sleep(0.02)
-    assert len(workers) == 2, "the ingest never had two workers running"
+    assert len(workers) >= 2, "the ingest never had two workers running"
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     deadline = time.monotonic() + 5
@@ -224,7 +224,7 @@ def test_sigterm_of_a_backfill_stops_its_workers_now_and_releases_the_lock(tmp_p
     while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
         workers = [p for p in _children(proc.pid) if b"spawn_main" in _cmdline(p)]
         time.sleep(0.02)
-    assert len(workers) == 2
+    assert len(workers) >= 2
     t0 = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     assert wait_exit(proc) == 128 + signal.SIGTERM
