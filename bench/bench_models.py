@@ -127,7 +127,7 @@ def model_seconds(log: str, model: str) -> Optional[float]:
 
 
 def _bench_env(cfg: Config) -> dict[str, str]:
-    from pipeline.models import config_to_yaml
+    from pipeline.sqlmesh_env import config_to_yaml
 
     path = Path(cfg.warehouse.path).parent / "bench-config.yaml"
     path.write_text(config_to_yaml(cfg), encoding="utf-8")
@@ -184,11 +184,11 @@ def direct_history_seconds(cfg: Config, repeat: int = 3) -> tuple[float, float]:
     )
     if not source.search(query):
         raise RuntimeError("unexpected rendering of silver.tenant_status_history:\n" + query[:2000])
-    from lake.layout import read_sql
+    from lake.manifest import table_sql
 
     lake_source = (
         "(SELECT snapshot_date, id AS tenant_id, status, contract_type, payment_status FROM "
-        + read_sql(cfg.lake.root, "tenants")
+        + table_sql(cfg, "tenants")
         + ")"
     )
     on_lake = source.sub(lambda _: lake_source, query)
