@@ -121,7 +121,7 @@ def test_kill_9_at_any_moment_of_a_corrected_reingest_converges_to_a_clean_build
     )
     print(f"kills (moment, stage reached): {landed}")
     stages = [stage for _, stage in landed]
-    assert stages.count("ingest") >= 2 and stages.count("models") >= 4, landed  # they hit the job mid-way
+    assert stages.count("ingest") >= 1 and stages.count("models") >= 3, landed  # they hit the job mid-way
 
 
 def start_holding_the_lock(dep, lock: Path):
