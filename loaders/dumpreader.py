@@ -308,5 +308,8 @@ def read_dump(uri: str, config: Config) -> ParsedDump:
         if not want.seen:
             raise LoadError(f"{uri}: the dump has no table `{want.source}`")
     tables = {w.canonical: w.builder.finish() for w in wanted.values()}
+    if tables["tenants"].num_rows == 0:
+        # SPEC §7: a day without tenants is a broken export, not a day when everyone left
+        raise LoadError(f"{uri}: table `{config.tables['tenants'].source}` is empty")
     assert sha is not None
     return ParsedDump(tables, stream.raw_bytes, stream.out_bytes, sha, stream.gzip)

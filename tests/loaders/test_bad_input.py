@@ -114,6 +114,13 @@ def test_dump_without_tenants(good_lake, tmp_path):
     assert_rejected(cfg, lake, ["20240302.sql.gz"], ["the dump has no table `tenants`"])
 
 
+def test_an_empty_tenants_table_is_a_rejected_dump(good_lake, tmp_path):
+    """A day without a single tenant is a broken export, not a day when everyone left (SPEC §7)."""
+    cfg, dumps, _sql, lake = good_lake
+    (dumps / "20240302.sql.gz").write_bytes(gz(_dump_with(tmp_path, "DELETE FROM tenants")))
+    assert_rejected(cfg, lake, ["20240302.sql.gz"], ["table `tenants` is empty"])
+
+
 def test_required_column_missing_names_dump_table_and_column(good_lake, tmp_path):
     cfg, dumps, _sql, lake = good_lake
     (dumps / "20240302.sql.gz").write_bytes(
