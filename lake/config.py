@@ -70,6 +70,10 @@ class SourceConfig:
     key_pattern: str = "{date:%Y%m%d}.sql.gz"
     #: folder or s3:// prefix of legacy snapshots/tenant_status/YYYYMMDD.csv files
     legacy_csv_root: str = "var/snapshots/tenant_status"
+    #: the daily job exits 3 when the newest dump is older than this many days (None = no check)
+    max_age_days: Optional[int] = None
+    #: time zone of the dumps' dates (the operator's calendar), for max_age_days
+    timezone: str = "Asia/Tokyo"
 
 
 @dataclass(frozen=True)
@@ -331,6 +335,9 @@ def _validate(c: Config) -> None:
 
     need(bool(c.lake.root), "lake.root", "must not be empty")
     need("{date:" in c.source.key_pattern, "source.key_pattern", "must contain a {date:<strftime>} field")
+    if c.source.max_age_days is not None:
+        need(c.source.max_age_days >= 0, "source.max_age_days", "must be >= 0 (or null: no check)")
+    need(_known_timezone(c.source.timezone), "source.timezone", f"unknown time zone {c.source.timezone!r}")
     need(
         c.s3.url_style in ("path", "vhost"),
         "s3.url_style",
@@ -395,6 +402,16 @@ def _validate(c: Config) -> None:
     need(c.ingest.workers >= 0, "ingest.workers", "must be >= 0")
     need(c.publish.snapshot_days >= 1, "publish.snapshot_days", "must be >= 1")
     need(c.publish.batch_rows >= 1, "publish.batch_rows", "must be >= 1")
+
+
+def _known_timezone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _resolve(base: Path, value: str) -> str:

@@ -90,6 +90,8 @@ def test_config_file_from_environment_variable(tmp_path):
         ("s3: {max_attempts: 1000}\n", "s3.max_attempts: must be 1..600"),
         ("warehouse: {lock_ttl_seconds: 5}\n", "warehouse.lock_ttl_seconds: must be >= 10"),
         ("warehouse: {persist_uri: ' '}\n", "warehouse.persist_uri: must not be empty"),
+        ("source: {max_age_days: -1}\n", "source.max_age_days: must be >= 0"),
+        ("source: {timezone: Mars/Olympus}\n", "source.timezone: unknown time zone 'Mars/Olympus'"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path, text, message):
