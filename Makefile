@@ -7,12 +7,15 @@ SRC     = lake loaders publish pipeline demo sqlmesh_project tests bench
 
 .PHONY: setup test lint demo clean
 
+# The exact versions come from constraints.txt (pyproject.toml keeps ranges).
+CONSTRAINTS ?= constraints.txt
+
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -c $(CONSTRAINTS)
 	touch $@
 
 lint: setup
