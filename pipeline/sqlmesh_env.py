@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import importlib.util
 import os
 import signal
 import subprocess
@@ -25,8 +26,27 @@ import yaml
 
 from lake.config import ENV_CONFIG, ENV_PREFIX, Config
 
+
+def _project_dir() -> Path:
+    """The SQLMesh project folder, in a checkout as in an installed wheel.
+
+    The wheel installs ``sqlmesh_project/`` (a namespace package with its SQL, YAML and CSV
+    files as package data) next to ``pipeline/``, so it is the sibling folder in both cases
+    (``<checkout>/sqlmesh_project`` or ``site-packages/sqlmesh_project``); the import system is
+    asked only if the two were installed apart.
+    """
+    beside = Path(__file__).resolve().parent.parent / "sqlmesh_project"
+    if (beside / "config.py").is_file():
+        return beside
+    spec = importlib.util.find_spec("sqlmesh_project")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(location) / "config.py").is_file():
+            return Path(location).resolve()
+    return beside
+
+
 #: the SQLMesh project (models, seeds, audits, macros, signals, tests)
-PROJECT_DIR = Path(__file__).resolve().parent.parent / "sqlmesh_project"
+PROJECT_DIR = _project_dir()
 #: set in the environment of SQLMesh processes started inside a warehouse session
 ENV_SESSION = "LAKEHOUSE_SESSION"
 
