@@ -157,8 +157,9 @@ class KpiConfig:
 
 @dataclass(frozen=True)
 class ModelsConfig:
-    #: first snapshot date the incremental models backfill from
-    start: dt.date = dt.date(2024, 1, 1)
+    #: first snapshot date the models cover; None = the lake's first committed day (legacy
+    #: days included), so no lake day is left out of the history by accident
+    start: Optional[dt.date] = None
     #: cron of the daily models
     cron: str = "@daily"
 

@@ -181,6 +181,31 @@ def as_of_date(days: Iterable[dt.date], start: Optional[dt.date] = None) -> Opti
     return max((d for d in days if start is None or d >= start), default=None)
 
 
+#: models.start when it is not set and the lake has no committed day yet
+FALLBACK_START = dt.date(2024, 1, 1)
+
+
+def first_committed_day(config: Config) -> Optional[dt.date]:
+    """The lake's first committed day, from one listing of the manifest (no entry is read)."""
+    days = []
+    for info in storage_for(config.lake.root, config).list(entries_dir(config.lake.root)):
+        m = _ENTRY.search(info.uri.replace("\\", "/"))
+        if m:
+            days.append(dt.date.fromisoformat(m.group(1)))
+    return min(days, default=None)
+
+
+def models_start(config: Config, days: Optional[Iterable[dt.date]] = None) -> dt.date:
+    """The first day the models cover: `models.start`, else the lake's first committed day.
+
+    `days`: the committed days when the caller has them (saves the listing).
+    """
+    if config.models.start is not None:
+        return config.models.start
+    first = min(days, default=None) if days is not None else first_committed_day(config)
+    return first or FALLBACK_START
+
+
 def lake_days_for_root(lake_root: str) -> dict[dt.date, LakeDay]:
     """:func:`committed_days` of the configured lake, checked to be the lake at `lake_root`.
 

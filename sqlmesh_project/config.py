@@ -12,7 +12,8 @@ Nothing here is a setting of its own: everything comes from :func:`lake.config.l
   only when the lake is on S3;
 * SQLMesh variables: ``lake_root`` (used by the ``raw.*`` lake views and the ``lake_has_day``
   signal), the KPI code sets and horizons of SPEC §4, and ``model_start``;
-* model defaults: dialect duckdb, ``start`` = ``models.start``, ``cron`` = ``models.cron``;
+* model defaults: dialect duckdb, ``start`` = ``models.start`` (null: the lake's first committed
+  day), ``cron`` = ``models.cron``;
 * with ``warehouse.persist_uri`` set, plain ``sqlmesh`` refuses to run outside a warehouse
   session (``lakehouse sqlmesh ...`` sets ``$LAKEHOUSE_SESSION``).
 """
@@ -23,10 +24,12 @@ import os
 import sys
 from pathlib import Path
 
-# `sqlmesh` may be run from a checkout without the project installed (e.g. a bare venv).
-_REPO = str(Path(__file__).resolve().parent.parent)
-if _REPO not in sys.path:
-    sys.path.insert(0, _REPO)
+# `sqlmesh` may be run from a checkout without the project installed (e.g. a bare venv): put the
+# checkout's packages on the path. Installed from the wheel, this file is
+# site-packages/sqlmesh_project/config.py and lake, pipeline, ... are importable already.
+_REPO = Path(__file__).resolve().parent.parent
+if (_REPO / "pyproject.toml").is_file() and str(_REPO) not in sys.path:
+    sys.path.insert(0, str(_REPO))
 
 from sqlmesh.core.config import (  # noqa: E402
     Config,
@@ -37,6 +40,7 @@ from sqlmesh.core.config import (  # noqa: E402
 
 from lake.config import load_config  # noqa: E402
 from lake.connection import duckdb_settings  # noqa: E402
+from lake.manifest import models_start  # noqa: E402
 from lake.s3 import duckdb_secret_options, is_s3  # noqa: E402
 
 lakehouse = load_config()
@@ -53,6 +57,9 @@ if lakehouse.warehouse.persist_uri and not os.environ.get("LAKEHOUSE_SESSION"):
 
 # httpfs comes from the duckdb-extension-httpfs wheel; never reach extensions.duckdb.org
 _connector = duckdb_settings(lakehouse)
+
+# models.start, or the lake's first committed day (one listing of the manifest)
+_start = models_start(lakehouse).isoformat()
 
 _secrets: list = []
 if is_s3(lakehouse.lake.root):
@@ -83,12 +90,12 @@ config = Config(
     disable_anonymized_analytics=True,
     model_defaults=ModelDefaultsConfig(
         dialect="duckdb",
-        start=lakehouse.models.start.isoformat(),
+        start=_start,
         cron=lakehouse.models.cron,
     ),
     variables={
         "lake_root": lakehouse.lake.root,
-        "model_start": lakehouse.models.start.isoformat(),
+        "model_start": _start,
         "occupied_status_codes": list(lakehouse.kpi.occupied_status_codes),
         "scheduled_status_codes": list(lakehouse.kpi.scheduled_status_codes),
         "forward_days": lakehouse.kpi.forward_days,

@@ -35,7 +35,7 @@ def models_command(restate_from: Any, restate_to: Any, dry_run: bool) -> None:
 
         restate: list[dt.date] = []
         if restate_from:
-            last = restate_to or as_of_date(committed_days(config), config.models.start) or restate_from
+            last = restate_to or as_of_date(committed_days(config)) or restate_from
             restate = [restate_from + dt.timedelta(days=i) for i in range((last - restate_from).days + 1)]
         print(models_job(config, restate_days=restate, dry_run=dry_run).summary())
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -39,8 +40,10 @@ from typing import Any, Optional
 from lake.errors import ModelsError
 from pipeline.models.failures import describe_failure, failure_message, raise_if_failed
 from pipeline.models.planning import PLAN, decide
-from pipeline.models.report import ModelsReport
+from pipeline.models.report import ModelsReport, days_text
 from pipeline.sqlmesh_env import PROJECT_DIR
+
+log = logging.getLogger("lakehouse.models")
 
 #: SQLMesh selector of every model that reads the lake (and so must be restated when a day changes)
 LAKE_TAG = "tag:lake"
@@ -56,7 +59,7 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
     from sqlmesh.core.console import configure_console, get_console
 
     from lake.config import load_config
-    from lake.manifest import as_of_date, committed_days
+    from lake.manifest import as_of_date, committed_days, models_start
 
     config = load_config()
     failures: list[str] = []
@@ -80,7 +83,13 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
         clock = now
 
     lake = {d: day.fingerprint for d, day in committed_days(config).items()}
-    start = config.models.start
+    start = models_start(config, lake)
+    before = sorted(d for d in lake if d < start)
+    if before:
+        log.warning(
+            "%d lake day(s) before models.start %s are in no model: %s (set models.start to null "
+            "to follow the lake)", len(before), start, days_text(before),
+        )  # fmt: skip
     as_of = as_of_date(lake, start)
     if as_of is None:
         raise ModelsError(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import subprocess
 import sys
@@ -28,7 +27,7 @@ def test_repo_config_defaults_are_spec_values():
     assert cfg.publish.snapshot_days == 365
     assert cfg.source.key_pattern == "{date:%Y%m%d}.sql.gz"
     assert cfg.lake.root == os.path.join(REPO, "var", "lake")  # relative to the file
-    assert cfg.models.start == dt.date(2024, 1, 1)
+    assert cfg.models.start is None  # follows the lake
 
 
 def test_env_overrides_every_key_with_yaml_values(tmp_path):
