@@ -49,8 +49,13 @@ def install_signal_handlers() -> None:
 
 
 def setup_logging(verbose: bool) -> None:
+    """Warnings only by default (the command prints its own summary); everything with -v.
+
+    SQLMesh's console output (logger `lakehouse.sqlmesh`, DEBUG) and our step logs appear only
+    with -v, so a scheduled job's log holds what matters: progress, warnings, the summary.
+    """
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
         force=True,

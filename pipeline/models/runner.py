@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,9 @@ from lake.errors import ModelsError
 from pipeline.models.report import ModelsReport
 from pipeline.sqlmesh_env import sqlmesh_environment, start_child, stop_child
 
+#: SQLMesh's console output, line by line (DEBUG: shown by `lakehouse -v`)
+console = logging.getLogger("lakehouse.sqlmesh")
+
 
 def run_models(
     config: Config,
@@ -39,8 +43,9 @@ def run_models(
 
     `restate_days`: days the operator asks to recompute on top of those the lake/warehouse
     comparison finds. `dry_run`: report what would be done, change nothing. `output`: a text
-    stream for SQLMesh's log (default: this process's stderr). `session`: the warehouse
-    session's id, passed on to the child.
+    stream for SQLMesh's console output (default: the DEBUG log of `lakehouse.sqlmesh`, so
+    `lakehouse -v` shows it and a normal run stays quiet; a failure's message carries the
+    SQLMesh error anyway). `session`: the warehouse session's id, passed on to the child.
     """
     started = time.monotonic()
     job = {"restate_days": sorted({d.isoformat() for d in restate_days}), "dry_run": bool(dry_run)}
@@ -62,8 +67,7 @@ def run_models(
 
 
 def _run_child(cmd: list[str], env: dict[str, str], output: Any) -> list[str]:
-    """Run the child, streaming its output line by line; returns the last lines."""
-    stream = output if output is not None else sys.stderr
+    """Run the child, passing its output on line by line; returns the last lines."""
     tail: list[str] = []
     proc = start_child(
         cmd,
@@ -80,8 +84,12 @@ def _run_child(cmd: list[str], env: dict[str, str], output: Any) -> list[str]:
         for line in proc.stdout:
             tail.append(line.rstrip("\n"))
             del tail[:-200]
-            stream.write(line)
-        stream.flush()
+            if output is not None:
+                output.write(line)
+            elif line.strip():
+                console.debug("%s", line.rstrip())
+        if output is not None:
+            output.flush()
         proc.wait()
     finally:  # SIGTERM/Ctrl-C of the job stops SQLMesh too
         stop_child(proc)

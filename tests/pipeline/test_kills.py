@@ -107,7 +107,7 @@ def test_kill_9_at_any_moment_of_a_corrected_reingest_converges_to_a_clean_build
         # rows), so every killed run has a re-ingest to be caught in
         for k, day in enumerate(DAYS[1:4]):
             corrected(dep, day, DAYS[(i + 2 * k + 3) % len(DAYS)])
-        proc = dep.start("task" if not persisted else f"task{i}", "daily")
+        proc = dep.start("task" if not persisted else f"task{i}", "-v", "daily")  # -v: the moments
         log = kill_at(proc, text, delay)
         landed.append((text or f"{delay} s", stage_reached(log)))
         assert_lake_days_whole(dep.config)
