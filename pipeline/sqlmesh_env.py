@@ -13,8 +13,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import hashlib
 import importlib.util
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -26,14 +28,18 @@ import yaml
 
 from lake.config import ENV_CONFIG, ENV_PREFIX, Config
 
+#: where an installed project is copied to run (default: <tmp>/lakehouse-sqlmesh-project)
+ENV_PROJECT_COPIES = "LAKEHOUSE_SQLMESH_PROJECT_DIR"
+_NOT_PROJECT = ("__pycache__", ".cache", "logs")
 
-def _project_dir() -> Path:
-    """The SQLMesh project folder, in a checkout as in an installed wheel.
 
-    The wheel installs ``sqlmesh_project/`` (a namespace package with its SQL, YAML and CSV
-    files as package data) next to ``pipeline/``, so it is the sibling folder in both cases
-    (``<checkout>/sqlmesh_project`` or ``site-packages/sqlmesh_project``); the import system is
-    asked only if the two were installed apart.
+def _installed_project() -> Path:
+    """The SQLMesh project as shipped: next to ``pipeline/`` in a checkout and in an install.
+
+    The wheel installs ``sqlmesh_project/`` (a namespace package, its SQL, YAML and CSV files as
+    package data) beside ``pipeline/``: ``<checkout>/sqlmesh_project`` or
+    ``site-packages/sqlmesh_project``. The import system is asked only if the two were installed
+    apart.
     """
     beside = Path(__file__).resolve().parent.parent / "sqlmesh_project"
     if (beside / "config.py").is_file():
@@ -45,7 +51,53 @@ def _project_dir() -> Path:
     return beside
 
 
-#: the SQLMesh project (models, seeds, audits, macros, signals, tests)
+def _project_files(root: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not set(p.relative_to(root).parts) & set(_NOT_PROJECT) and p.suffix != ".pyc"
+    )
+
+
+def _project_dir() -> Path:
+    """The folder SQLMesh runs the project in.
+
+    A checkout's ``sqlmesh_project/`` itself. An installed project is copied once per content
+    (``<copies>/<sha256 prefix>/``, by an atomic rename) and run from the copy: SQLMesh takes
+    any Python file under a ``site-packages`` path for a library, so it would not serialize the
+    project's macros (nor the variables they read) into its snapshots; and the copy is where
+    SQLMesh may write (``.cache/``, ``logs/``), while site-packages may be read-only (the ECS
+    image installs it as root and runs as another user).
+    """
+    installed = _installed_project()
+    if "site-packages" not in str(installed) or not installed.is_dir():
+        return installed
+    digest = hashlib.sha256()
+    files = _project_files(installed)
+    for f in files:
+        digest.update(f.relative_to(installed).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    base = Path(
+        os.environ.get(ENV_PROJECT_COPIES) or Path(tempfile.gettempdir()) / "lakehouse-sqlmesh-project"
+    )
+    target = base / digest.hexdigest()[:16]
+    if (target / "config.py").is_file():
+        return target
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".copy-", dir=base))
+    for f in files:
+        dst = tmp / f.relative_to(installed)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f, dst)
+    try:
+        os.rename(tmp, target)
+    except OSError:  # another process made the same copy first
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not (target / "config.py").is_file():
+            raise
+    return target
+
+
+#: the SQLMesh project (models, seeds, audits, macros, signals, tests) SQLMesh runs in
 PROJECT_DIR = _project_dir()
 #: set in the environment of SQLMesh processes started inside a warehouse session
 ENV_SESSION = "LAKEHOUSE_SESSION"
