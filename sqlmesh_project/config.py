@@ -25,8 +25,8 @@ import sys
 from pathlib import Path
 
 # `sqlmesh` may be run from a checkout without the project installed (e.g. a bare venv): put the
-# checkout's packages on the path. Installed from the wheel, this file is
-# site-packages/sqlmesh_project/config.py and lake, pipeline, ... are importable already.
+# checkout's packages on the path. Installed from the wheel (SQLMesh then runs a copy of the
+# project, see pipeline.sqlmesh_env.PROJECT_DIR), lake, pipeline, ... are importable already.
 _REPO = Path(__file__).resolve().parent.parent
 if (_REPO / "pyproject.toml").is_file() and str(_REPO) not in sys.path:
     sys.path.insert(0, str(_REPO))
