@@ -188,6 +188,18 @@ def test_demo_data_and_the_daily_job_run_from_any_folder_with_just_a_config_yaml
         con.close()
     assert rows > 0, daily.stdout
     assert (work / "lake").is_dir()
+    # SQLMesh's own CLI on the installed project, inside the warehouse session
+    fetched = _run(
+        [
+            str(bin_ / "lakehouse"),
+            "sqlmesh",
+            "fetchdf",
+            "SELECT count(*) AS n FROM gold.occupancy_daily_metrics",
+        ],
+        cwd=work,
+        env=env,
+    )
+    assert str(rows) in fetched.stdout, fetched.stdout
     # httpfs came from the duckdb-extension-httpfs wheel, copied for DuckDB (lake.extensions)
     assert list((tmp_path / "duckdb-ext").glob("v*/*/httpfs.duckdb_extension"))
     # the installed project is only read: a root-owned site-packages in the image is enough
