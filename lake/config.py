@@ -7,7 +7,7 @@ anywhere else.
 Resolution order (later wins):
 
 1. the YAML file: ``--config PATH``, else ``$LAKEHOUSE_CONFIG``, else ``./config.yaml``,
-   else the repository's ``config.yaml``;
+   else the repository's ``config.yaml`` (in a checkout; an installed wheel uses the current folder);
 2. environment overrides ``LAKEHOUSE__<SECTION>__<KEY>=<yaml value>``, e.g.
    ``LAKEHOUSE__LAKE__ROOT=s3://bucket/lake`` or ``LAKEHOUSE__KPI__FORWARD_DAYS=60``.
 
@@ -35,6 +35,8 @@ from lake.errors import ConfigError
 ENV_CONFIG = "LAKEHOUSE_CONFIG"
 ENV_PREFIX = "LAKEHOUSE__"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: running from a git checkout (not from an installed wheel, whose parent is site-packages)
+_IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file()
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
@@ -211,7 +213,10 @@ def find_config_file(explicit: Optional[str] = None) -> Optional[Path]:
             if not path.is_file():
                 raise ConfigError(f"config file not found: {path}")
             return path.resolve()
-    for path in (Path.cwd() / "config.yaml", REPO_ROOT / "config.yaml"):
+    candidates = [Path.cwd() / "config.yaml"]
+    if _IN_CHECKOUT:  # an installed wheel has no repository config.yaml beside it
+        candidates.append(REPO_ROOT / "config.yaml")
+    for path in candidates:
         if path.is_file():
             return path.resolve()
     return None
@@ -235,7 +240,7 @@ def load_config(path: Optional[str] = None, environ: Optional[typing.Mapping[str
     # a file that maps only `tenants` keeps the default mapping of the other tables
     config = dataclasses.replace(config, tables={**_default_tables(), **config.tables})
     _validate(config)
-    base = file.parent if file is not None else REPO_ROOT
+    base = file.parent if file is not None else (REPO_ROOT if _IN_CHECKOUT else Path.cwd())
     return _resolve_paths(config, base, str(file) if file else None)
 
 
