@@ -23,8 +23,10 @@ lint: setup
 	$(BIN)/ruff format --check $(SRC)
 	$(BIN)/vermin --target=3.9- --violations --no-tips --eval-annotations $(SRC)
 
+# the default suite (~10 min), then the pipeline tests on the DuckDB 1.4 / Python 3.9 set (~4 min)
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) test-duckdb14
 
 # The pipeline tests against the DuckDB 1.4 LTS set of AWS Glue Python Shell
 # (deploy/glue/constraints-py39.txt), in a second virtualenv; Python 3.9 when installed.
