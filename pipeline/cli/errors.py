@@ -10,6 +10,7 @@ reported with its class name (``-v`` adds the traceback).
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -37,12 +38,25 @@ def one_line(exc: BaseException) -> str:
     return text if isinstance(exc, LakehouseError) else f"{exc.__class__.__name__}: {text}"
 
 
+_MAIN_PID = os.getpid()
+
+
 def _raise_terminated(signum: int, _frame: Any) -> None:
+    if os.getpid() != _MAIN_PID:  # a forked worker (e.g. a multiprocessing pool being stopped)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     raise Terminated(signum)
 
 
 def install_signal_handlers() -> None:
-    """SIGTERM (what ECS sends) and SIGHUP unwind the command like Ctrl-C: every `finally` runs."""
+    """SIGTERM (what ECS sends) and SIGHUP unwind the command like Ctrl-C: every `finally` runs.
+
+    Only in the command's own process: a forked child that inherits the handler dies of the
+    signal as it would have without it.
+    """
+    global _MAIN_PID
+    _MAIN_PID = os.getpid()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, _raise_terminated)
