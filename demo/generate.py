@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
+import signal
 import tempfile
 import time
 import zlib
@@ -253,6 +254,12 @@ _JOB: Optional[_Job] = None
 def _init_worker(job: _Job) -> None:
     global _JOB
     _JOB = job
+    # A forked worker inherits the parent's signal handlers; the command's SIGTERM handler
+    # (pipeline/cli) is for the command itself. Pool.terminate() stops workers with SIGTERM:
+    # they must simply die of it, not run Python code (an idle worker blocked in a pool queue
+    # lock never ran the inherited handler and hung the pool's join).
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def _write_day_in_worker(ordinal: int) -> tuple[int, str, int, int]:

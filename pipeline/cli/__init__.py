@@ -20,7 +20,7 @@ import click
 from pipeline.cli.config import config_command
 from pipeline.cli.daily import daily_command, demo_command
 from pipeline.cli.demo_data import demo_data_command
-from pipeline.cli.errors import install_signal_handlers
+from pipeline.cli.errors import install_signal_handlers, restore_signal_handlers
 from pipeline.cli.ingest import import_legacy_command, ingest_command
 from pipeline.cli.models import models_command
 from pipeline.cli.options import common_options
@@ -61,8 +61,12 @@ for _command in (
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    """Run one command; returns its exit code (usage errors: 2, with click's message)."""
-    install_signal_handlers()
+    """Run one command; returns its exit code (usage errors: 2, with click's message).
+
+    The signal handlers are the command's: they are put back as they were when it returns (a
+    caller running several commands in one process, e.g. tests, keeps its own).
+    """
+    previous = install_signal_handlers()
     try:
         code = cli.main(args=argv, prog_name="lakehouse", standalone_mode=False)
     except click.ClickException as exc:
@@ -71,6 +75,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     except click.exceptions.Abort:
         print("lakehouse: aborted", file=sys.stderr)
         return 130
+    finally:
+        restore_signal_handlers(previous)
     return code if isinstance(code, int) else 0
 
 

@@ -49,17 +49,24 @@ def _raise_terminated(signum: int, _frame: Any) -> None:
     raise Terminated(signum)
 
 
-def install_signal_handlers() -> None:
+def install_signal_handlers() -> dict[int, Any]:
     """SIGTERM (what ECS sends) and SIGHUP unwind the command like Ctrl-C: every `finally` runs.
 
     Only in the command's own process: a forked child that inherits the handler dies of the
-    signal as it would have without it.
+    signal as it would have without it. Returns the handlers it replaced.
     """
     global _MAIN_PID
     _MAIN_PID = os.getpid()
+    previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, _raise_terminated)
+            previous[sig] = signal.signal(sig, _raise_terminated)
+    return previous
+
+
+def restore_signal_handlers(previous: dict[int, Any]) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
 
 
 def setup_logging(verbose: bool) -> None:
