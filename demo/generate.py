@@ -41,6 +41,7 @@ from demo.pms_schema import (
 from demo.simulate import STATE_FIELDS, Simulation, date_to_days, simulate
 from lake.config import Config
 from lake.layout import join
+from lake.manifest import read_entry
 from lake.s3 import is_s3
 from lake.schema import TABLES
 from lake.storage import storage_for
@@ -514,13 +515,15 @@ def write_lake_direct(
     sim = simulate(start, days, profile, seed)
     seg = _segments(sim)
     root = config.lake.root
+    store = storage_for(root, config)
     rows = {name: 0 for name in seg.tables}
     written = 0
 
     def one(day: dt.date) -> tuple[dict[str, int], int]:
         tables = {name: seg.day(name, day) for name in seg.tables}
         entry = {"kind": "simulation", "source": f"demo.simulate profile={profile} seed={seed} start={start}"}
-        outcome = commit_day(config, day, tables, entry, None, force=True)
+        old = read_entry(store, root, day)  # a day written before: its old files go
+        outcome = commit_day(config, day, tables, entry, old, force=True)
         return outcome.rows, outcome.bytes
 
     dates = sim.dates()

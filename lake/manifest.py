@@ -125,6 +125,17 @@ def lake_day(lake_root: str, day: dt.date, entry: Mapping[str, Any]) -> LakeDay:
     )
 
 
+def _listed_entries(config: Config) -> list[tuple[dt.date, str, str]]:
+    """(day, URI, etag) of every manifest entry, from one listing."""
+    root = config.lake.root
+    found = []
+    for info in storage_for(root, config).list(entries_dir(root)):
+        m = _ENTRY.search(info.uri.replace("\\", "/"))
+        if m:
+            found.append((dt.date.fromisoformat(m.group(1)), info.uri, info.etag))
+    return found
+
+
 #: (entry URI, etag) -> LakeDay: an entry is read again only when it was rewritten
 _CACHE: dict[tuple[str, str], LakeDay] = {}
 
@@ -138,11 +149,7 @@ def committed_days(config: Config) -> dict[dt.date, LakeDay]:
     """
     root = config.lake.root
     storage = storage_for(root, config)
-    found: list[tuple[dt.date, str, str]] = []
-    for info in storage.list(entries_dir(root)):
-        m = _ENTRY.search(info.uri.replace("\\", "/"))
-        if m:
-            found.append((dt.date.fromisoformat(m.group(1)), info.uri, info.etag))
+    found = _listed_entries(config)
 
     def read(item: tuple[dt.date, str, str]) -> Optional[LakeDay]:
         day, uri, etag = item
@@ -187,12 +194,7 @@ FALLBACK_START = dt.date(2024, 1, 1)
 
 def first_committed_day(config: Config) -> Optional[dt.date]:
     """The lake's first committed day, from one listing of the manifest (no entry is read)."""
-    days = []
-    for info in storage_for(config.lake.root, config).list(entries_dir(config.lake.root)):
-        m = _ENTRY.search(info.uri.replace("\\", "/"))
-        if m:
-            days.append(dt.date.fromisoformat(m.group(1)))
-    return min(days, default=None)
+    return min((day for day, _uri, _etag in _listed_entries(config)), default=None)
 
 
 def models_start(config: Config, days: Optional[Iterable[dt.date]] = None) -> dt.date:

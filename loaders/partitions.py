@@ -7,7 +7,8 @@ The order is what makes a day one commit (lake/manifest.py):
    it, because readers only read the files the manifest names;
 2. the manifest entry is written in one atomic write: from then on readers see every table
    of the day new;
-3. the day's files no entry names any more (the replaced versions) are deleted.
+3. the files of the replaced version (those the old entry named and the new one does not) are
+   deleted.
 
 A crash before 2 leaves the old day (plus orphan files the next ingest removes); a crash after
 2 leaves the new day (plus the old files, removed the same way). `demo.generate` writes lake
@@ -30,7 +31,7 @@ from lake.config import Config
 from lake.layout import join, partition_dir, table_dir
 from lake.manifest import data_file_name, fingerprint, lake_day, write_entry
 from lake.schema import TABLES
-from lake.storage import LocalStorage, S3Storage, storage_for
+from lake.storage import storage_for
 from loaders import LOADER_VERSION
 
 
@@ -97,27 +98,16 @@ def commit_day(
         "loader_version": LOADER_VERSION,
     }
     write_entry(storage, root, day, record)
-    remove_orphans(storage, root, day, {name: t["file"] for name, t in new_tables.items()})
+    if old_entry is not None:
+        kept = set(lake_day(root, day, record).files.values())
+        for uri in set(lake_day(root, day, old_entry).files.values()) - kept:
+            storage.delete(uri)
     return DayOutcome(
         written=force or old_fp != new_fp,
         replaced=old_fp is not None and old_fp != new_fp,
         rows={name: t.num_rows for name, t in tables.items()},
         bytes=sum(len(data) for data in files.values()),
     )
-
-
-def remove_orphans(
-    storage: LocalStorage | S3Storage, root: str, day: dt.date, keep: dict[str, str]
-) -> list[str]:
-    """Delete the day's data files that its committed entry does not name; returns their URIs."""
-    removed = []
-    for name in TABLES:
-        prefix = partition_dir(root, name, day)
-        for info in list(storage.list(prefix)):
-            if info.uri.rsplit("/", 1)[-1] != keep.get(name):
-                storage.delete(info.uri)
-                removed.append(info.uri)
-    return removed
 
 
 def sweep_orphans(config: Config, committed: dict[dt.date, Any]) -> list[str]:

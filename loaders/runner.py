@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional, TextIO
 
 from lake.config import Config
 from lake.errors import LoadError
+from lake.processes import die_with_parent_process
 from lake.storage import StorageError
 
 WRITTEN = "written"
@@ -180,12 +181,9 @@ def die_with_parent(parent_pid: int) -> None:
     block forever on a result queue nobody reads. Linux's PR_SET_PDEATHSIG does it at once; a
     watchdog thread polling the parent pid covers other systems and the thread-exit corner.
     """
-    import ctypes
-    import signal
     import threading
 
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    die_with_parent_process()
 
     def watch() -> None:
         while True:

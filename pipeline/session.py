@@ -50,7 +50,8 @@ class WarehouseSession:
         self.started_from: Optional[persist.Pointer] = None
         self.fetched = ""
         self.persisted: Optional[persist.Pointer] = None
-        self._committed = False
+        #: persisted already, or discarded: nothing more to persist at the end
+        self._settled = False
 
     @property
     def persisted_remotely(self) -> bool:
@@ -78,15 +79,15 @@ class WarehouseSession:
             self.lock.check()  # a run whose lock was taken over must not persist
             self.persisted = persist.persist(self.config, self.started_from, self.id)
             self.started_from = self.persisted
-        self._committed = True
+        self._settled = True
 
     def discard(self) -> None:
         """The work failed without raising (e.g. a child's exit code): persist nothing."""
-        self._committed = True
+        self._settled = True
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:
-            if exc_type is None and self.writes and not self._committed:
+            if exc_type is None and self.writes and not self._settled:
                 self.commit()
         finally:
             self.lock.release()

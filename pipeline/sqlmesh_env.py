@@ -17,7 +17,6 @@ import hashlib
 import importlib.util
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -27,6 +26,7 @@ from typing import Any, Optional
 import yaml
 
 from lake.config import ENV_CONFIG, ENV_PREFIX, Config
+from lake.processes import die_with_parent_process
 
 #: where an installed project is copied to run (default: <tmp>/lakehouse-sqlmesh-project)
 ENV_PROJECT_COPIES = "LAKEHOUSE_SQLMESH_PROJECT_DIR"
@@ -138,16 +138,11 @@ def sqlmesh_environment(config: Config, session: Optional[str] = None) -> Iterat
         yield env
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
 def start_child(cmd: list[str], env: Mapping[str, str], **kwargs: Any) -> subprocess.Popen:
     """Start a child in PROJECT_DIR that is killed when this process dies (even by kill -9)."""
-    return subprocess.Popen(cmd, cwd=str(PROJECT_DIR), env=dict(env), preexec_fn=_die_with_parent, **kwargs)
+    return subprocess.Popen(
+        cmd, cwd=str(PROJECT_DIR), env=dict(env), preexec_fn=die_with_parent_process, **kwargs
+    )
 
 
 def stop_child(proc: subprocess.Popen, grace: float = 10.0) -> None:
