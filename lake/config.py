@@ -162,8 +162,9 @@ class ModelsConfig:
     #: first snapshot date the models cover; None = the lake's first committed day (legacy
     #: days included), so no lake day is left out of the history by accident
     start: Optional[dt.date] = None
-    #: cron of the daily models
-    cron: str = "@daily"
+    #: how often a plain `sqlmesh run` looks for new lake days (the models' intervals are days and
+    #: allow partials, so a day is computed as soon as its dump is committed, see docs/MODELS.md)
+    cron: str = "@hourly"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ Nothing here is a setting of its own: everything comes from :func:`lake.config.l
 * SQLMesh variables: ``lake_root`` (used by the ``raw.*`` lake views and the ``lake_has_day``
   signal), the KPI code sets and horizons of SPEC §4, and ``model_start``;
 * model defaults: dialect duckdb, ``start`` = ``models.start`` (null: the lake's first committed
-  day), ``cron`` = ``models.cron``;
+  day), ``cron`` = ``models.cron``, day intervals that may be partial (a dump dated today is
+  computed today, not after the UTC day ends);
 * with ``warehouse.persist_uri`` set, plain ``sqlmesh`` refuses to run outside a warehouse
   session (``lakehouse sqlmesh ...`` sets ``$LAKEHOUSE_SESSION``).
 """
@@ -92,6 +93,11 @@ config = Config(
         dialect="duckdb",
         start=_start,
         cron=lakehouse.models.cron,
+        # a lake day is complete once its dump is committed, not when its UTC day ends: with
+        # partial intervals allowed, plain `sqlmesh plan`/`run` compute a dump dated today the same
+        # day (the lake_has_snapshot signal holds back any day the lake does not have yet)
+        interval_unit="day",
+        allow_partials=True,
     ),
     variables={
         "lake_root": lakehouse.lake.root,

@@ -14,10 +14,10 @@ by the runner:
    fingerprints say. In the warehouse, the intent can never be lost apart from the data it
    protects (a persisted copy has neither a half-done run nor its intent).
 3. **SQLMesh's clock is pinned to the lake**: ``execution_time = T + 1 day`` (00:00 UTC) and
-   ``end = T``. A dump is dated the morning it is taken (JST), when SQLMesh's @daily interval
-   for that date has not ended yet in UTC, so a plain ``sqlmesh run`` would leave the new day
-   for tomorrow; pinning the clock makes every day up to T due now, and never a day the lake
-   does not have.
+   ``end = T``. The models allow partial day intervals, so a plain ``sqlmesh run`` computes a
+   dump dated today from 00:00 UTC; a dump is dated the morning it is taken (JST), which can be
+   the previous evening in UTC, when no interval covers it yet. Pinning the clock makes every
+   day up to T due now, and never a day the lake does not have.
 4. **Plan or run**: ``sqlmesh plan`` (auto-applied) on the first build or when the project
    changed, ``sqlmesh run`` (``ignore_cron``) otherwise; then (plan) or before (run) the
    restatements: ``sqlmesh plan --restate-model tag:lake --start A --end B`` per range, which

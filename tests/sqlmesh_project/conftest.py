@@ -65,11 +65,12 @@ class Project:
             con.close()
 
 
-def make_project(base: Config, tmp_path: Path, **kpi: Any) -> Project:
+def make_project(base: Config, tmp_path: Path, start: dt.date = dt.date(2024, 5, 1), **kpi: Any) -> Project:
     cfg = base.replace(
         kpi=dataclasses.replace(base.kpi, **{"forward_days": 10, **kpi}),
-        models=dataclasses.replace(base.models, start=dt.date(2024, 5, 1)),
+        models=dataclasses.replace(base.models, start=start),
     )
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "config.yaml"
     path.write_text(config_to_yaml(cfg), encoding="utf-8")
     return Project(cfg, path)

@@ -5,8 +5,12 @@ Expected values come from tests/sqlmesh_project/small_lake.py, worked out by han
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
 from tests.sqlmesh_project import small_lake as lake
-from tests.sqlmesh_project.conftest import history_rows, metrics_rows
+from tests.sqlmesh_project.conftest import history_rows, make_project, metrics_rows
+from tests.sqlmesh_project.lakefiles import room, tenant, write_day
 
 CONTRACT_COLUMNS = {
     "silver.tenant_daily_snapshots": [
@@ -130,9 +134,42 @@ def test_first_build_matches_the_hand_computed_values(project):
 
 
 def _days_counts(values: dict) -> list:
-    import datetime as dt
-
     return [(dt.date.fromisoformat(k), v) for k, v in values.items()]
+
+
+def test_plain_sqlmesh_plan_and_run_compute_a_dump_dated_today(local_config, tmp_path):
+    # The morning's dump is dated today while SQLMesh's day interval for today has not ended
+    # (intervals are UTC days): partial day intervals let plain `sqlmesh plan` compute it now.
+    today = dt.datetime.now(dt.timezone.utc).date()
+    yesterday = today - dt.timedelta(days=1)
+    project = make_project(local_config, tmp_path, start=yesterday)
+    rooms = [room(1, 100), room(2, 100), room(3, 100), room(4, 100), room(5, 100, is_active=0)]
+    a = dict(apartment_id=100, room_id=1, move_in_date="2024-04-01")
+    b = dict(apartment_id=100, room_id=2, move_in_date=today.isoformat())
+    write_day(project.config, yesterday.isoformat(), [tenant(1, 6, **a), tenant(2, 5, **b)], rooms)
+    project.sqlmesh("plan", "--auto-apply", "--no-prompts")
+    assert project.query("SELECT max(as_of_snapshot_date) FROM gold.occupancy_daily_metrics") == [
+        (yesterday,)
+    ]
+
+    # today's dump arrives: a plain `sqlmesh run` computes it at once. By hand: B (tenant 2)
+    # moves in today; period start = A only (B's move-in is not before today), period end A + B
+    # = 2 of the 4 active rooms
+    write_day(project.config, today.isoformat(), [tenant(1, 6, **a), tenant(2, 6, **b)], rooms)
+    project.sqlmesh("run")
+    assert metrics_rows(project, f"snapshot_date = '{today}'") == {
+        today.isoformat(): (0, 1, 0, 1, 1, 2, 4, "0.5000")
+    }
+    assert project.query("SELECT max(as_of_snapshot_date) FROM gold.occupancy_daily_metrics") == [(today,)]
+    assert project.query(
+        "SELECT min(snapshot_date) FROM gold.occupancy_daily_metrics WHERE is_projection"
+    ) == [(today + dt.timedelta(days=1),)]
+
+    # and a first build from scratch with plain `sqlmesh plan` includes today as well
+    warehouse = dataclasses.replace(local_config.warehouse, path=str(tmp_path / "fresh.duckdb"))
+    fresh = make_project(local_config.replace(warehouse=warehouse), tmp_path / "fresh", start=yesterday)
+    fresh.sqlmesh("plan", "--auto-apply", "--no-prompts")
+    assert metrics_rows(fresh, "NOT is_projection") == metrics_rows(project, "NOT is_projection")
 
 
 def test_daily_run_picks_up_a_new_day_then_restate_recomputes_a_corrected_day(project):
