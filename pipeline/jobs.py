@@ -5,7 +5,8 @@ bypass the lock or the fetch/persist of the warehouse (SPEC §6):
 
 * :func:`ingest_job`, :func:`import_legacy_job` -- lake writes under the lock (the warehouse
   itself is neither fetched nor persisted: ingest does not touch it);
-* :func:`models_job` -- the models (plus the days the operator asks to restate);
+* :func:`models_job` -- the models, through the lake's latest day;
+* :func:`backfill_job` -- recompute exactly the operator's range of days, nothing after;
 * :func:`publish_job` -- reads the fetched warehouse, writes MySQL; never persists;
 * :func:`sqlmesh_job` -- any SQLMesh CLI command, inside the session;
 * the daily job is pipeline/daily.py.
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from lake.config import Config
 from pipeline.session import WarehouseSession
@@ -40,12 +41,20 @@ def import_legacy_job(config: Config, **options: Any) -> Any:
         return import_legacy(config, **options)
 
 
-def models_job(config: Config, restate_days: Iterable[dt.date] = (), dry_run: bool = False) -> Any:
+def models_job(config: Config, dry_run: bool = False) -> Any:
     """The models in a session; returns the ModelsReport (persisted unless a dry run)."""
     from pipeline.models import run_models
 
     with WarehouseSession(config, "lakehouse models", writes=not dry_run) as session:
-        return run_models(config, restate_days=restate_days, dry_run=dry_run, session=session.id)
+        return run_models(config, dry_run=dry_run, session=session.id)
+
+
+def backfill_job(config: Config, start: dt.date, end: Optional[dt.date] = None, dry_run: bool = False) -> Any:
+    """Recompute exactly start..end (default: the warehouse's latest day) in a session."""
+    from pipeline.models import run_models
+
+    with WarehouseSession(config, "lakehouse backfill", writes=not dry_run) as session:
+        return run_models(config, dry_run=dry_run, session=session.id, backfill=(start, end))
 
 
 def publish_job(config: Config, dry_run: bool = False, full_verify: bool = False) -> Any:

@@ -6,8 +6,8 @@ layer never import this package (a ruff banned-api rule enforces it).
 
 * ``options`` -- ``--config``/``-v`` (before or after the command), dates, ranges, workers;
 * ``errors`` -- exceptions -> one line and the exit codes of SPEC §6; SIGTERM handling;
-* ``config``, ``demo_data``, ``ingest`` (also import-legacy), ``models``, ``publish``,
-  ``daily`` (also demo), ``sqlmesh`` -- the commands.
+* ``config``, ``demo_data``, ``ingest`` (also import-legacy), ``models``, ``backfill``,
+  ``publish``, ``daily`` (also demo), ``sqlmesh`` -- the commands.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Optional
 
 import click
 
+from pipeline.cli.backfill import backfill_command
 from pipeline.cli.config import config_command
 from pipeline.cli.daily import daily_command, demo_command
 from pipeline.cli.demo_data import demo_data_command
@@ -52,6 +53,7 @@ for _command in (
     ingest_command,
     import_legacy_command,
     models_command,
+    backfill_command,
     publish_command,
     daily_command,
     demo_command,

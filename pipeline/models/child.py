@@ -21,7 +21,9 @@ by the runner:
 4. **Plan or run**: ``sqlmesh plan`` (auto-applied) on the first build or when the project
    changed, ``sqlmesh run`` (``ignore_cron``) otherwise; then (plan) or before (run) the
    restatements: ``sqlmesh plan --restate-model tag:lake --start A --end B`` per range, which
-   recomputes every model reading the lake and everything downstream.
+   recomputes every model reading the lake and everything downstream. A backfill
+   (``lakehouse backfill``, :func:`pipeline.models.planning.backfill`) is that restatement of
+   the operator's range alone, as of the warehouse's latest computed day.
 
 The result (a ModelsReport or an error line) goes to the JSON file named on the command line.
 """
@@ -37,9 +39,9 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from lake.errors import ModelsError
+from lake.errors import LakehouseError, ModelsError
 from pipeline.models.failures import describe_failure, failure_message, raise_if_failed
-from pipeline.models.planning import PLAN, decide
+from pipeline.models.planning import BACKFILL, PLAN, backfill, decide
 from pipeline.models.report import ModelsReport, days_text
 from pipeline.sqlmesh_env import PROJECT_DIR
 
@@ -109,15 +111,13 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
                 ctx.plan_builder("prod", execution_time=execution_time, skip_tests=True).build().has_changes
             )
         interrupted = _read_intent(ctx.engine_adapter)
-        plan = decide(
-            lake,
-            _computed_days(ctx) if has_prod else None,
-            has_prod=has_prod,
-            project_changed=changed,
-            start=start,
-            requested=[dt.date.fromisoformat(x) for x in job["restate_days"]],
-            interrupted=interrupted,
-        )
+        state = dict(has_prod=has_prod, project_changed=changed, start=start, interrupted=interrupted)
+        computed = _computed_days(ctx) if has_prod else None
+        if job.get("backfill"):
+            first, last = (dt.date.fromisoformat(x) if x else None for x in job["backfill"])
+            plan = backfill(lake, computed, first=first, last=last, **state)
+        else:
+            plan = decide(lake, computed, **state)
         action = plan.action
         report = ModelsReport.from_plan(plan, sorted(interrupted))
         step("diff")
@@ -133,7 +133,13 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
         # as of the warehouse's previous latest day: a run blocked by an audit on a day's old
         # data is repaired by restating that day, and the FULL models rebuilt by the
         # restatement are not marked done for the new days, which the run then computes.
-        if plan.action == PLAN:
+        if plan.action == BACKFILL:
+            # as of the warehouse's latest computed day: the FULL models rebuilt by the
+            # restatement are not marked done for lake days the warehouse has not computed
+            assert plan.previous_as_of is not None
+            _restate(ctx, plan.restate, (plan.previous_as_of + dt.timedelta(days=1)).isoformat(), failures)
+            step("restate")
+        elif plan.action == PLAN:
             ctx.plan("prod", execution_time=execution_time, auto_apply=True, no_prompts=True)
             raise_if_failed("sqlmesh plan", failures)
             step("plan")
@@ -153,7 +159,7 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
         _clear_intent(ctx.engine_adapter)
         report.steps = steps
         return report
-    except ModelsError:
+    except LakehouseError:
         raise
     except Exception as exc:  # SQLMesh raises many types; report them with the audit/model
         raise ModelsError(failure_message(f"sqlmesh {action}", failures, exc)) from exc
@@ -212,14 +218,14 @@ def main(argv: Optional[list[str]] = None) -> int:
         prog="python -m pipeline.models.child",
         description="Internal: the SQLMesh child process of pipeline.models.runner.run_models.",
     )
-    parser.add_argument("job", help="JSON file: {restate_days, dry_run}")
+    parser.add_argument("job", help="JSON file: {backfill: [start, end] or null, dry_run}")
     parser.add_argument("result", help="JSON file the result is written to")
     args = parser.parse_args(argv)
     job = json.loads(Path(args.job).read_text(encoding="utf-8"))
     try:
         result: dict[str, Any] = {"report": run_job(job).to_json()}
-    except ModelsError as exc:
-        result = {"error": str(exc)}
+    except LakehouseError as exc:
+        result = {"error": str(exc), "exit_code": exc.exit_code}
     except Exception as exc:
         result = {"error": f"{type(exc).__name__}: {exc}"}
     Path(args.result).write_text(json.dumps(result), encoding="utf-8")

@@ -19,7 +19,7 @@ Rules:
 * otherwise ``plan`` when the project changed, else ``run``; the days after the warehouse's
   latest computed day are new (the run computes them); among the older days, every day whose
   fingerprint differs, every lake day the warehouse lacks (a late dump for a gap day) and every
-  warehouse day the lake no longer has are restated, plus the days the operator asked for;
+  warehouse day the lake no longer has are restated;
 * a warehouse without any record (built before the record existed) restates every day once;
 * the days of an interrupted run are restated whatever their fingerprints say (SQLMesh restates
   in place, so a killed restatement can leave some models on newer content than the record:
@@ -28,6 +28,11 @@ Rules:
   (``restate_after``), when the run has computed the new days in every model;
 * restated days are grouped into ranges contiguous in the lake (gap days don't split a range);
   more than :data:`MAX_RESTATE_RANGES` ranges become one covering range.
+
+:func:`backfill` is the operator's range (``lakehouse backfill --start D --end E``): exactly
+D..E is restated, as of the warehouse's latest computed day, and nothing else; it refuses what
+would make it compute more than that (a changed project, an interrupted run, days the
+warehouse has not computed yet) and names the command that does.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
-from lake.errors import ModelsError
+from lake.errors import ModelsError, UsageError
 from lake.manifest import as_of_date
 
 #: more disjoint restate ranges than this are merged into one covering range (one backfill)
@@ -45,11 +50,12 @@ MAX_RESTATE_RANGES = 3
 
 PLAN = "plan"
 RUN = "run"
+BACKFILL = "backfill"
 
 
 @dataclass(frozen=True)
 class ModelsPlan:
-    #: "plan" or "run"
+    #: "plan", "run" or "backfill"
     action: str
     #: "first build", "models changed", "new snapshots", "up to date", "no lake record"
     reason: str
@@ -82,7 +88,6 @@ def decide(
     has_prod: bool,
     project_changed: bool,
     start: dt.date,
-    requested: Iterable[dt.date] = (),
     interrupted: Iterable[dt.date] = (),
 ) -> ModelsPlan:
     """The plan of one models run (see the module docstring). Raises ModelsError on an empty lake."""
@@ -109,8 +114,7 @@ def decide(
     new_days = tuple(sorted(d for d in lake if d > previous))
     mismatched = {d for d, fp in lake.items() if d <= previous and computed.get(d) != fp}
     mismatched |= {d for d in computed if d not in lake and d <= as_of}
-    restate = mismatched | {d for d in requested if start <= d <= min(previous, as_of)}
-    restate |= {d for d in interrupted if d <= previous}
+    restate = mismatched | {d for d in interrupted if d <= previous}
     after = {d for d in interrupted if d > previous}
     if action == PLAN:
         reason = "models changed"
@@ -125,6 +129,56 @@ def decide(
         mismatched_days=tuple(sorted(mismatched)),
         restate=tuple(day_ranges(restate, list(lake))),
         restate_after=tuple(day_ranges(after, list(lake))),
+    )
+
+
+def backfill(
+    lake: Mapping[dt.date, str],
+    computed: Optional[Mapping[dt.date, str]],
+    *,
+    has_prod: bool,
+    project_changed: bool,
+    start: dt.date,
+    interrupted: Iterable[dt.date] = (),
+    first: dt.date,
+    last: Optional[dt.date] = None,
+) -> ModelsPlan:
+    """The plan of `lakehouse backfill --start first --end last` (see the module docstring).
+
+    `last` defaults to the warehouse's latest computed day. Raises UsageError for a range the
+    warehouse cannot recompute as asked, ModelsError when another run must come first.
+    """
+    if not has_prod or not computed:
+        raise ModelsError("the warehouse has no models yet: `lakehouse models` builds every lake day first")
+    if project_changed:
+        raise ModelsError(
+            "the project differs from the warehouse (a model, the seed or a kpi setting changed): "
+            "`lakehouse models` applies the change first, then backfill recomputes the range"
+        )
+    pending = sorted(d for d in interrupted if d >= start)
+    if pending:
+        raise ModelsError(
+            f"an interrupted models run left {len(pending)} day(s) half-computed "
+            f"({pending[0]}..{pending[-1]}): `lakehouse models` recomputes them first"
+        )
+    computed = {d: fp for d, fp in computed.items() if d >= start}
+    lake = {d: fp for d, fp in lake.items() if d >= start}
+    previous = max(computed) if computed else None
+    if previous is None:
+        raise ModelsError(f"the warehouse has computed no day on or after models.start {start}")
+    last = last or previous
+    if first > last:
+        raise UsageError(f"--start {first} is after --end {last}")
+    if first < start:
+        raise UsageError(f"--start {first} is before the models' first day {start} (models.start)")
+    if last > previous:
+        raise UsageError(
+            f"--end {last} is after the warehouse's latest computed day {previous}: "
+            "`lakehouse models` computes the new days"
+        )
+    changed = sorted(d for d, fp in lake.items() if first <= d <= last and computed.get(d) != fp)
+    return ModelsPlan(
+        BACKFILL, "requested", previous, previous, mismatched_days=tuple(changed), restate=((first, last),)
     )
 
 

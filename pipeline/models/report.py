@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from pipeline.models.planning import ModelsPlan
+from pipeline.models.planning import BACKFILL, ModelsPlan
 
 
 @dataclass
 class ModelsReport:
-    #: "plan", "run", or "dry-run"
+    #: "plan", "run", "backfill", or "dry-run"
     action: str = ""
     #: why that action: "first build", "models changed", "new snapshots", "up to date", ...
     reason: str = ""
@@ -49,6 +49,8 @@ class ModelsReport:
         )
 
     def summary(self) -> str:
+        if BACKFILL in (self.action, self.reason.split(" ")[0]):  # a backfill, or its dry run
+            return self._backfill_summary()
         if self.action == "dry-run":
             head = f"models (dry run): would {self.reason}"
         else:
@@ -66,6 +68,19 @@ class ModelsReport:
             parts.append(f"lake content changed on {days_text(self.reconciled_days)}")
         if self.interrupted_days:
             parts.append(f"an interrupted run had begun {days_text(self.interrupted_days)}")
+        if self.action != "dry-run":
+            parts.append(f"{self.seconds:.1f}s")
+        return "; ".join(parts)
+
+    def _backfill_summary(self) -> str:
+        ranges = ", ".join(a.isoformat() if a == b else f"{a}..{b}" for a, b in self.restated)
+        if self.action == "dry-run":
+            parts = [f"backfill (dry run): would recompute {ranges} in every model reading the lake"]
+        else:
+            parts = [f"backfill: recomputed {ranges} in every model reading the lake"]
+        parts.append(f"nothing after (the warehouse stays as of {self.as_of})")
+        if self.reconciled_days:
+            parts.append(f"lake content changed on {days_text(self.reconciled_days)}")
         if self.action != "dry-run":
             parts.append(f"{self.seconds:.1f}s")
         return "; ".join(parts)

@@ -1,4 +1,4 @@
-"""`run_models(config, restate_days=())`: one SQLMesh child process brings the warehouse up to date.
+"""`run_models(config)`: one SQLMesh child process brings the warehouse up to date (or backfills a range).
 
 The child (:mod:`pipeline.models.child`) runs SQLMesh's Python API on the project with exactly
 the given configuration (:func:`pipeline.sqlmesh_env.sqlmesh_environment`), decides what to do
@@ -19,12 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Optional
 
 from lake.config import Config
-from lake.errors import ModelsError
+from lake.errors import ModelsError, UsageError
 from pipeline.models.report import ModelsReport
 from pipeline.sqlmesh_env import sqlmesh_environment, start_child, stop_child
 
@@ -34,21 +33,24 @@ console = logging.getLogger("lakehouse.sqlmesh")
 
 def run_models(
     config: Config,
-    restate_days: Iterable[dt.date] = (),
     dry_run: bool = False,
     output: Any = None,
     session: Optional[str] = None,
+    backfill: Optional[tuple[dt.date, Optional[dt.date]]] = None,
 ) -> ModelsReport:
     """Bring the warehouse up to date with the lake (see pipeline/models/planning.py).
 
-    `restate_days`: days the operator asks to recompute on top of those the lake/warehouse
-    comparison finds. `dry_run`: report what would be done, change nothing. `output`: a text
-    stream for SQLMesh's console output (default: the DEBUG log of `lakehouse.sqlmesh`, so
-    `lakehouse -v` shows it and a normal run stays quiet; a failure's message carries the
-    SQLMesh error anyway). `session`: the warehouse session's id, passed on to the child.
+    `backfill`: (start, end or None) -- recompute exactly that range instead, and nothing else
+    (:func:`pipeline.models.planning.backfill`). `dry_run`: report what would be done, change
+    nothing. `output`: a text stream for SQLMesh's console output (default: the DEBUG log of
+    `lakehouse.sqlmesh`, so `lakehouse -v` shows it and a normal run stays quiet; a failure's
+    message carries the SQLMesh error anyway). `session`: the warehouse session's id, passed on to the child.
     """
     started = time.monotonic()
-    job = {"restate_days": sorted({d.isoformat() for d in restate_days}), "dry_run": bool(dry_run)}
+    job = {
+        "backfill": [d.isoformat() if d else None for d in backfill] if backfill else None,
+        "dry_run": bool(dry_run),
+    }
     with tempfile.TemporaryDirectory(prefix="lakehouse-models-") as tmp:
         job_file = Path(tmp) / "job.json"
         job_file.write_text(json.dumps(job), encoding="utf-8")
@@ -60,7 +62,7 @@ def run_models(
             raise ModelsError("sqlmesh stopped without a result:\n" + "\n".join(tail[-30:]))
         result = json.loads(result_file.read_text(encoding="utf-8"))
     if result.get("error"):
-        raise ModelsError(result["error"])
+        raise (UsageError if result.get("exit_code") == 2 else ModelsError)(result["error"])
     report = ModelsReport.from_json(result["report"])
     report.seconds = time.monotonic() - started
     return report

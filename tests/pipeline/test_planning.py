@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from lake.errors import ModelsError
-from pipeline.models.planning import day_ranges, decide
+from lake.errors import ModelsError, UsageError
+from pipeline.models.planning import backfill, day_ranges, decide
 
 D = dt.date.fromisoformat
 START = D("2026-01-01")
@@ -74,11 +74,59 @@ def test_a_warehouse_without_a_record_restates_every_day_once():
     assert p.restate == ((D("2026-01-01"), D("2026-01-05")),)
 
 
-def test_days_the_operator_names_are_restated_but_new_and_out_of_range_days_are_not():
+def backfill_plan(lake_days, computed, first, last=None, **kw):
+    kw.setdefault("has_prod", True)
+    kw.setdefault("project_changed", False)
+    return backfill(lake_days, computed, start=START, first=D(first), last=D(last) if last else None, **kw)
+
+
+def test_a_backfill_restates_exactly_its_range_as_of_the_warehouse_not_the_new_days():
     days = lake("2026-01-01", "2026-01-02", "2026-01-03")
-    p = plan(days | lake("2026-01-04"), days, requested=[D("2025-12-31"), D("2026-01-01"), D("2026-01-04")])
-    assert p.restate == ((D("2026-01-01"), D("2026-01-01")),)
-    assert p.new_days == (D("2026-01-04"),)
+    p = backfill_plan(days | lake("2026-01-04", changed=("2026-01-02",)), days, "2026-01-02", "2026-01-02")
+    assert (p.action, p.as_of, p.previous_as_of) == ("backfill", D("2026-01-03"), D("2026-01-03"))
+    assert p.restate == ((D("2026-01-02"), D("2026-01-02")),) and p.restate_after == ()
+    assert p.new_days == () and p.days_to_compute == [D("2026-01-02")]
+
+
+def test_a_backfill_ends_by_default_on_the_warehouse_latest_day_and_names_changed_days():
+    computed = lake("2026-01-01", "2026-01-02", "2026-01-03")
+    p = backfill_plan(
+        lake("2026-01-01", "2026-01-02", "2026-01-03", changed=("2026-01-03",)), computed, "2026-01-02"
+    )
+    assert p.restate == ((D("2026-01-02"), D("2026-01-03")),)
+    assert p.mismatched_days == (D("2026-01-03"),)
+
+
+@pytest.mark.parametrize(
+    "first, last, message",
+    [
+        ("2026-01-03", "2026-01-02", "--start 2026-01-03 is after --end 2026-01-02"),
+        ("2025-12-31", None, "--start 2025-12-31 is before the models' first day 2026-01-01"),
+        (
+            "2026-01-02",
+            "2026-01-04",
+            "--end 2026-01-04 is after the warehouse's latest computed day 2026-01-03",
+        ),
+    ],
+)
+def test_a_backfill_outside_the_computed_days_is_a_usage_error(first, last, message):
+    days = lake("2026-01-01", "2026-01-02", "2026-01-03")
+    with pytest.raises(UsageError, match=message):
+        backfill_plan(days | lake("2026-01-04"), days, first, last)
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"has_prod": False}, "builds every lake day first"),
+        ({"project_changed": True}, "applies the change first"),
+        ({"interrupted": [D("2026-01-02")]}, r"left 1 day\(s\) half-computed \(2026-01-02..2026-01-02\)"),
+    ],
+)
+def test_a_backfill_waits_for_the_models_job_when_it_would_compute_more_than_its_range(kw, message):
+    days = lake("2026-01-01", "2026-01-02")
+    with pytest.raises(ModelsError, match=message):
+        backfill_plan(days, days, "2026-01-01", **kw)
 
 
 def test_days_before_models_start_are_ignored_on_both_sides():

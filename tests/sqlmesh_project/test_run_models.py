@@ -129,10 +129,10 @@ def test_an_empty_lake_is_an_error(project):
         run_models(project.config)
 
 
-def _lakehouse(project, *args: str) -> subprocess.CompletedProcess:
+def _lakehouse(project, *args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pipeline.cli", "--config", str(project.config_file), *args],
-        env=project.env(),
+        env=project.env(**env),
         capture_output=True,
         text=True,
         timeout=600,
@@ -154,14 +154,91 @@ def test_lakehouse_models_command(project):
     assert done.stdout.startswith("models: plan (first build), as of 2024-05-04")
     assert metrics_rows(project) == {**lake.ACTUALS_INITIAL, **lake.projection_initial(10)}
 
-    lake.write_corrected_day(project.config)
-    restate = _lakehouse(project, "models", "--restate-from", "2024-05-02", "--restate-to", "2024-05-02")
-    assert restate.returncode == 0, restate.stderr
-    assert "restated 2024-05-02" in restate.stdout
-    assert metrics_rows(project, "NOT is_projection")["2024-05-02"] == lake.ACTUAL_CORRECTED_DAY
+    assert _lakehouse(project, "models", "--restate-from", "2024-05-02").returncode == 2  # see backfill
 
-    bad = _lakehouse(project, "models", "--restate-to", "2024-05-02")
-    assert bad.returncode == 2 and "--restate-to needs --restate-from" in bad.stderr
+
+def _updated_at(project) -> dict[str, object]:
+    rows = project.query(
+        "SELECT snapshot_date, updated_at FROM gold.occupancy_daily_metrics WHERE NOT is_projection"
+    )
+    return {d.isoformat(): t for d, t in rows}
+
+
+def test_lakehouse_backfill_recomputes_exactly_the_range_and_nothing_after(project):
+    lake.write_initial(project.config)
+    assert _lakehouse(project, "models").returncode == 0
+    built = _updated_at(project)
+
+    # 05-02 is corrected in the lake; a backfill of 05-01 alone recomputes 05-01 only: 05-02
+    # keeps the values of its old dump (nothing after the range is touched)
+    lake.write_corrected_day(project.config)
+    first = _lakehouse(project, "backfill", "--start", "2024-05-01", "--end", "2024-05-01")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(
+        "backfill: recomputed 2024-05-01 in every model reading the lake; nothing after (the "
+        "warehouse stays as of 2024-05-04)"
+    ), first.stdout
+    after_first = _updated_at(project)
+    assert after_first["2024-05-01"] > built["2024-05-01"]
+    assert {d: after_first[d] for d in ("2024-05-02", "2024-05-04")} == {
+        d: built[d] for d in ("2024-05-02", "2024-05-04")
+    }
+    assert metrics_rows(project, "NOT is_projection") == lake.ACTUALS_INITIAL
+
+    # a new day is ingested but not computed: a backfill of 05-02 corrects 05-02, leaves 05-04
+    # as it was and does not compute 05-05 (that is `lakehouse models`' job)
+    lake.write_new_day(project.config)
+    second = _lakehouse(project, "backfill", "--start", "2024-05-02")
+    assert second.returncode == 0, second.stderr
+    assert "recomputed 2024-05-02..2024-05-04" in second.stdout
+    assert "lake content changed on 2024-05-02" in second.stdout
+    rows = metrics_rows(project, "NOT is_projection")
+    assert rows == {**lake.ACTUALS_INITIAL, "2024-05-02": lake.ACTUAL_CORRECTED_DAY}
+    assert project.query("SELECT max(as_of_snapshot_date) FROM gold.occupancy_daily_metrics") == [
+        (dt.date(2024, 5, 4),)
+    ]
+    # D is an inquiry on 05-01 and (corrected) 05-02, then contracting (4) on 05-04 = T
+    assert history_rows(project, "tenant_id = 4") == [
+        lake.HISTORY_CORRECTED_TENANT_4[0],
+        (4, "2024-05-04", 2, 4, 1, None, None, True, 1),
+    ]
+
+    # then the models job computes the new day as usual
+    assert _lakehouse(project, "models").returncode == 0
+    assert metrics_rows(project, "snapshot_date = '2024-05-05' AND NOT is_projection") == {
+        lake.NEW_DAY: lake.ACTUAL_NEW_DAY
+    }
+    assert history_rows(project, "tenant_id = 4") == lake.HISTORY_CORRECTED_TENANT_4
+
+
+def test_lakehouse_backfill_refuses_a_range_it_cannot_recompute_and_changes_nothing(project):
+    lake.write_initial(project.config)
+    lake.write_new_day(project.config)  # 05-05 ingested, computed below only by `models`
+    none_yet = _lakehouse(project, "backfill", "--start", "2024-05-02")
+    assert none_yet.returncode == 1 and "`lakehouse models` builds every lake day first" in none_yet.stderr
+
+    assert _lakehouse(project, "models").returncode == 0
+    lake.write_corrected_day(project.config)
+    built = _updated_at(project)
+    cases = {
+        ("--start", "2024-05-04", "--end", "2024-05-02"): "--start 2024-05-04 is after --end 2024-05-02",
+        ("--start", "2024-04-30"): "--start 2024-04-30 is before the models' first day 2024-05-01",
+        ("--start", "2024-05-02", "--end", "2024-05-09"): "--end 2024-05-09 is after the warehouse's "
+        "latest computed day 2024-05-05",
+        ("--start", "someday"): "not a date YYYY-MM-DD: 'someday'",
+        ("--end", "2024-05-02"): "Missing option '--start'",
+    }
+    for args, message in cases.items():
+        proc = _lakehouse(project, "backfill", *args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert message in proc.stderr, (args, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) <= 4, proc.stderr  # click: usage, hint, error
+    assert _updated_at(project) == built
+
+    # a changed project must be planned first
+    changed = _lakehouse(project, "backfill", "--start", "2024-05-02", LAKEHOUSE__KPI__FORWARD_DAYS="20")
+    assert changed.returncode == 1 and "`lakehouse models` applies the change first" in changed.stderr
+    assert _updated_at(project) == built
 
 
 def test_lakehouse_models_exits_non_zero_on_a_failed_audit(project):
