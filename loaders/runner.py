@@ -4,12 +4,17 @@ Parsing is CPU-bound Python, so a backfill uses processes, not threads: each wor
 days on its own (its reader thread overlaps I/O and inflating with its parsing). Every day
 succeeds or fails alone; a failed day is reported by its input and leaves its partitions and
 manifest entry as they were.
+
+Progress stays short (:class:`Progress`): a failed day is always printed, other days at most
+one line every :data:`PROGRESS_SECONDS` (a daily run prints none; a 400-dump backfill about one
+every 10 s); with debug logging (`lakehouse -v`) every day is logged.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import multiprocessing
 import os
 import sys
@@ -22,6 +27,11 @@ from lake.config import Config
 from lake.errors import LoadError
 from lake.processes import die_with_parent_process
 from lake.storage import StorageError
+
+log = logging.getLogger("lakehouse.ingest")
+
+#: at most one progress line per this many seconds (failed days are always printed)
+PROGRESS_SECONDS = 10.0
 
 WRITTEN = "written"
 UNCHANGED = "unchanged"
@@ -122,6 +132,26 @@ def progress_line(command: str, done: int, total: int, r: DayResult) -> str:
     return f"{command} [{done:>{len(str(total))}}/{total}] {r.day} {name} {size} {r.seconds:6.1f} s  {what}"
 
 
+class Progress:
+    """One line per failed day, and a line now and then on long runs (see the module docstring)."""
+
+    def __init__(self, command: str, total: int, stream: TextIO, every: float = PROGRESS_SECONDS) -> None:
+        self.command, self.total, self.stream, self.every = command, total, stream, every
+        self.done = 0
+        self.last = time.monotonic()
+
+    def report(self, r: DayResult) -> None:
+        self.done += 1
+        line = progress_line(self.command, self.done, self.total, r)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s", line)
+            return
+        now = time.monotonic()
+        if r.status == FAILED or now - self.last >= self.every:
+            print(line, file=self.stream, flush=True)
+            self.last = now
+
+
 def run_jobs(
     command: str,
     job: Callable[[Config, Any, bool], DayResult],
@@ -132,13 +162,13 @@ def run_jobs(
     progress: Optional[TextIO] = None,
 ) -> list[DayResult]:
     """Run `job(config, item, force)` for every item, in `workers` processes when > 1."""
-    progress = sys.stderr if progress is None else progress
     total = len(items)
     results: list[DayResult] = []
+    shown = Progress(command, total, sys.stderr if progress is None else progress)
 
     def report(r: DayResult) -> None:
         results.append(r)
-        print(progress_line(command, len(results), total, r), file=progress, flush=True)
+        shown.report(r)
 
     if workers <= 1 or total <= 1:
         for item in items:

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from demo.generate import generate_dumps, render_dump_text
+from pipeline.sqlmesh_env import config_to_yaml
 from tests.conftest import REPO
 from tests.pipeline import oracle
 from tests.pipeline.test_daily import START, dump_path, metrics_in_warehouse, truth
@@ -63,3 +64,23 @@ def test_ingest_then_models_restates_a_corrected_dump(local_config, tmp_path):
     assert "restated 2026-01-02" in restated.stdout
     assert metrics_in_warehouse(local_config) == oracle.metrics(truth(days, replace={days[1]: days[2]}))
     assert os.path.exists(local_config.warehouse.path)
+
+
+@pytest.mark.slow
+def test_a_daily_on_demo_data_prints_one_line_per_step_and_the_summaries(mysql_config, tmp_path):
+    cfg_path = str(tmp_path / "config.yaml")
+    with open(cfg_path, "w") as fh:
+        fh.write(config_to_yaml(mysql_config))
+    generate_dumps(mysql_config, mysql_config.source.root, START, 30, profile="small")
+    for run in ("first build", "up to date"):
+        proc = lakehouse(cfg_path, "daily")
+        assert proc.returncode == 0, proc.stderr
+        lines = (proc.stdout + proc.stderr).splitlines()
+        assert len(lines) <= 15, (run, lines)
+        assert len(set(lines)) == len(lines), (run, lines)  # each line once
+        assert [line for line in lines if line.startswith("[")] == [
+            line for line in lines if line.split(" ")[0] in ("[ingest]", "[models]", "[publish]")
+        ]
+        text = "\n".join(lines)
+        assert "No models are ready" not in text and "━" not in text and "ingest [" not in text
+    assert "models: run (up to date)" in text and "nothing to compute" in text
