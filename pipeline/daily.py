@@ -103,7 +103,7 @@ def run_daily(
 ) -> DailyReport:
     """Run ingest -> models -> publish. `publish=None` follows `publish.enabled`."""
     from loaders.ingest import ingest
-    from pipeline.models import run_models
+    from pipeline.jobs import compute_models
 
     do_publish = config.publish.enabled if publish is None else publish
     report = DailyReport()
@@ -114,7 +114,7 @@ def run_daily(
         ingested = _timed(report, "ingest", lambda: ingest(config, start=ingest_start, end=ingest_end))
         report.rejected = list(ingested.failures)
         report.stale = stale_input(config, [r.day for r in ingested.results])
-        _timed(report, "models", lambda: run_models(config, session=session.id))
+        _timed(report, "models", lambda: compute_models(config, session))
         session.commit()
         if do_publish:
             from publish.publisher import publish as publish_tables

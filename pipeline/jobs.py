@@ -41,20 +41,31 @@ def import_legacy_job(config: Config, **options: Any) -> Any:
         return import_legacy(config, **options)
 
 
-def models_job(config: Config, dry_run: bool = False) -> Any:
-    """The models in a session; returns the ModelsReport (persisted unless a dry run)."""
+def compute_models(config: Config, session: WarehouseSession, dry_run: bool = False, **options: Any) -> Any:
+    """The models in the session, then (unless a dry run) the analysts' marts from the result.
+
+    Every successful models run exports the marts (lake/marts.py), so analysts never need the
+    warehouse file. Returns the ModelsReport, with the marts summary in `marts`.
+    """
+    from lake.marts import export_marts
     from pipeline.models import run_models
 
+    report = run_models(config, dry_run=dry_run, session=session.id, **options)
+    if not dry_run:
+        report.marts = export_marts(config, session=session.id).summary()
+    return report
+
+
+def models_job(config: Config, dry_run: bool = False) -> Any:
+    """The models in a session; returns the ModelsReport (persisted unless a dry run)."""
     with WarehouseSession(config, "lakehouse models", writes=not dry_run) as session:
-        return run_models(config, dry_run=dry_run, session=session.id)
+        return compute_models(config, session, dry_run=dry_run)
 
 
 def backfill_job(config: Config, start: dt.date, end: Optional[dt.date] = None, dry_run: bool = False) -> Any:
     """Recompute exactly start..end (default: the warehouse's latest day) in a session."""
-    from pipeline.models import run_models
-
     with WarehouseSession(config, "lakehouse backfill", writes=not dry_run) as session:
-        return run_models(config, dry_run=dry_run, session=session.id, backfill=(start, end))
+        return compute_models(config, session, dry_run=dry_run, backfill=(start, end))
 
 
 def publish_job(config: Config, dry_run: bool = False, full_verify: bool = False) -> Any:
@@ -88,4 +99,8 @@ def sqlmesh_job(config: Config, args: Sequence[str]) -> int:
                 stop_child(proc)
         if code != 0:
             session.discard()
+        elif session.writes:
+            from lake.marts import export_marts
+
+            export_marts(config, session=session.id)
         return code

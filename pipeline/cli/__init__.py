@@ -7,7 +7,8 @@ layer never import this package (a ruff banned-api rule enforces it).
 * ``options`` -- ``--config``/``-v`` (before or after the command), dates, ranges, workers;
 * ``errors`` -- exceptions -> one line and the exit codes of SPEC §6; SIGTERM handling;
 * ``config``, ``demo_data``, ``ingest`` (also import-legacy), ``models``, ``backfill``,
-  ``publish``, ``daily`` (also demo), ``sqlmesh`` -- the commands.
+  ``publish``, ``daily`` (also demo), ``sqlmesh``, ``sql``, ``status``, ``report`` -- the
+  commands.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from pipeline.cli.ingest import import_legacy_command, ingest_command
 from pipeline.cli.models import models_command
 from pipeline.cli.options import common_options
 from pipeline.cli.publish import publish_command
+from pipeline.cli.report import report_command
+from pipeline.cli.sql import sql_command
 from pipeline.cli.sqlmesh import sqlmesh_command
+from pipeline.cli.status import status_command
 
 
 @click.group(
@@ -58,6 +62,9 @@ for _command in (
     daily_command,
     demo_command,
     sqlmesh_command,
+    sql_command,
+    status_command,
+    report_command,
 ):
     cli.add_command(_command)
 

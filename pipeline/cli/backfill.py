@@ -25,8 +25,8 @@ def backfill_command(start: dt.date, end: Optional[dt.date], dry_run: bool) -> N
     FULL history models rebuilt from them), run in the warehouse session as of the warehouse's
     latest computed day: lake days it has not computed yet stay for `lakehouse models`. Use it to
     recompute a range on demand (e.g. after a hand edit of warehouse tables, or to check that a
-    range recomputes to the same values). Corrected dumps need no backfill: `lakehouse models` and `lakehouse daily` restate every day
-    whose lake content changed.
+    range recomputes to the same values). Corrected dumps need no backfill: `lakehouse models`
+    and `lakehouse daily` restate every day whose lake content changed.
 
     Refused (exit 2) for a range outside the computed days; refused (exit 1) while the project
     differs from the warehouse or an interrupted run is pending: `lakehouse models` first.

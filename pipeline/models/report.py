@@ -34,6 +34,8 @@ class ModelsReport:
     seconds: float = 0.0
     #: seconds per step of the SQLMesh child: load, diff, plan/run, restate
     steps: dict[str, float] = field(default_factory=dict)
+    #: what the analysts' marts export did after the run (set by the job, lake/marts.py)
+    marts: str = ""
 
     @classmethod
     def from_plan(cls, plan: ModelsPlan, interrupted: Sequence[dt.date] = ()) -> ModelsReport:
@@ -49,6 +51,9 @@ class ModelsReport:
         )
 
     def summary(self) -> str:
+        return self._summary() + (f"\n{self.marts}" if self.marts else "")
+
+    def _summary(self) -> str:
         if BACKFILL in (self.action, self.reason.split(" ")[0]):  # a backfill, or its dry run
             return self._backfill_summary()
         if self.action == "dry-run":
@@ -112,6 +117,7 @@ class ModelsReport:
             nothing_to_do=bool(data["nothing_to_do"]),
             seconds=float(data["seconds"]),
             steps={k: float(v) for k, v in data.get("steps", {}).items()},
+            marts=data.get("marts", ""),
         )
 
 
