@@ -16,6 +16,7 @@ import sys
 import pytest
 
 from demo.generate import generate_dumps, render_dump_text
+from lake.marts import read_marts
 from lake.storage import storage_for
 from pipeline.persist import pointer_uri, versions_prefix
 from pipeline.sqlmesh_env import PROJECT_DIR
@@ -135,6 +136,7 @@ def test_plain_sqlmesh_refuses_to_run_when_the_warehouse_is_persisted(dep):
 def test_a_sqlmesh_command_through_the_session_is_persisted_and_survives_the_next_daily(dep):
     ok(dep.run("task1", "daily"))
     before = pointer(dep)
+    marts_before = read_marts(dep.config)
     restate = ok(
         dep.run(
             "task2", "sqlmesh", "plan", "--restate-model", "tag:lake", "--start", "2026-01-02",
@@ -142,6 +144,8 @@ def test_a_sqlmesh_command_through_the_session_is_persisted_and_survives_the_nex
         )
     )  # fmt: skip
     assert "silver.tenant_daily_snapshots" in restate.stdout
+    # a successful SQLMesh command in the session exports the analysts' marts again
+    assert read_marts(dep.config).session != marts_before.session
     ok(dep.run("task2", "sqlmesh", "plan", "dev", "--include-unmodified", "--auto-apply", "--no-prompts"))
     after = pointer(dep)
     assert after["uri"] != before["uri"]
