@@ -10,6 +10,10 @@ The order is what makes a day one commit (lake/manifest.py):
 3. the files of the replaced version (those the old entry named and the new one does not) are
    deleted.
 
+An entry whose day had committed content before and changed records the correction
+(``replaces``, ``replaced_at``, ``corrections``: :func:`correction_record`); `lakehouse status`
+lists those days.
+
 A crash before 2 leaves the old day (plus orphan files the next ingest removes); a crash after
 2 leaves the new day (plus the old files, removed the same way). `demo.generate` writes lake
 days through this function too, so there is one way a day enters the lake.
@@ -56,6 +60,25 @@ def parquet_bytes(table: pa.Table) -> bytes:
     return buf.getvalue()
 
 
+def correction_record(
+    old_entry: Optional[dict[str, Any]], old_fp: Optional[str], new_fp: str, now: str
+) -> dict[str, Any]:
+    """The entry's correction fields: was the day's committed content ever replaced, and when?
+
+    ``replaces`` (the fingerprint of the version replaced), ``replaced_at`` (UTC, the commit
+    that replaced it) and ``corrections`` (how many times the content changed) are set when
+    the content of a committed day changes, and carried over when the day is rewritten with
+    the same content. A day never replaced has none of them (entries written before these
+    fields existed have none either).
+    """
+    if old_fp is not None and old_fp != new_fp:
+        count = int((old_entry or {}).get("corrections") or 0) + 1
+        return {"replaces": old_fp, "replaced_at": now, "corrections": count}
+    if old_entry is None:
+        return {}
+    return {k: old_entry[k] for k in ("replaces", "replaced_at", "corrections") if k in old_entry}
+
+
 def commit_day(
     config: Config,
     day: dt.date,
@@ -87,15 +110,17 @@ def commit_day(
         uri = join(partition_dir(root, name, day), new_tables[name]["file"])
         if force or storage.stat(uri) is None:
             storage.write_bytes(uri, data)
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     record = {
         **entry,
         "snapshot_date": day.isoformat(),
         "tables": new_tables,
         "fingerprint": new_fp,
         "rows": {name: t.num_rows for name, t in tables.items()},
-        "ingested_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ingested_at": now,
         "ingested_at_epoch": round(time.time(), 3),
         "loader_version": LOADER_VERSION,
+        **correction_record(old_entry, old_fp, new_fp, now),
     }
     write_entry(storage, root, day, record)
     if old_entry is not None:

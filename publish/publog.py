@@ -5,6 +5,8 @@ an ``ok`` row exists exactly when the data committed), and one ``failed`` row wh
 after reaching MySQL, written afterwards in its own short transaction; an operator can answer
 "what was published when, as of which day". :func:`read_run` reads a run's ``ok`` rows back: a
 retry after a connection lost during COMMIT uses them to tell whether the COMMIT went through.
+:func:`read_latest` is the monitoring read (`lakehouse status`): the last ``ok`` row of every
+table and the last ``failed`` row, two indexed queries, nothing written.
 
 ``publish_days__<table>`` holds, for every published day of a day-windowed table, its verified
 (rows, checksum) and the warehouse's quick hash of that day, written in the same transaction
@@ -188,3 +190,54 @@ def write_failure(
         (run_id, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), database, "*", as_of,
          round(seconds, 3), message[:1000]),
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One ``publish_log`` row, as :func:`read_latest` returns it (``published_at`` is UTC, naive)."""
+
+    #: the row's id: rows of later runs have larger ids
+    id: int
+    run_id: str
+    published_at: dt.datetime
+    #: "<database>.<table>" in MySQL (``*`` for a failed run's row)
+    table: str
+    as_of: Optional[dt.date]
+    status: str
+    strategy: str
+    rows_total: int
+    rows_inserted: int
+    rows_updated: int
+    rows_deleted: int
+    message: Optional[str]
+
+
+_LOG_COLUMNS = (
+    "`id`, `run_id`, `published_at`, `database_name`, `table_name`, `as_of_date`, `status`, `strategy`, "
+    "`rows_total`, `rows_inserted`, `rows_updated`, `rows_deleted`, `message`"
+)
+
+
+def _log_row(r: Sequence[Any]) -> LogRow:
+    return LogRow(
+        int(r[0]), r[1], r[2], f"{r[3]}.{r[4]}", r[5], r[6], r[7], int(r[8]), int(r[9]), int(r[10]),
+        int(r[11]), r[12],
+    )  # fmt: skip
+
+
+def read_latest(cur: Any, database: str) -> tuple[list[LogRow], Optional[LogRow]]:
+    """(the last ``ok`` row of every table, by table name; the last ``failed`` row or None).
+
+    Both are empty when ``publish_log`` does not exist (nothing was ever published). Read only.
+    """
+    if table_columns(cur, database, LOG_TABLE) is None:
+        return [], None
+    log = qname(database, LOG_TABLE)
+    cur.execute(
+        f"SELECT {_LOG_COLUMNS} FROM {log} WHERE `id` IN (SELECT MAX(`id`) FROM {log} "
+        "WHERE `status` = 'ok' GROUP BY `database_name`, `table_name`) ORDER BY `database_name`, `table_name`"
+    )
+    ok = [_log_row(r) for r in cur.fetchall()]
+    cur.execute(f"SELECT {_LOG_COLUMNS} FROM {log} WHERE `status` = 'failed' ORDER BY `id` DESC LIMIT 1")
+    row = cur.fetchone()
+    return ok, _log_row(row) if row else None
