@@ -6,7 +6,7 @@ after reaching MySQL, written afterwards in its own short transaction; an operat
 "what was published when, as of which day". :func:`read_run` reads a run's ``ok`` rows back: a
 retry after a connection lost during COMMIT uses them to tell whether the COMMIT went through.
 :func:`read_latest` is the monitoring read (`lakehouse status`): the last ``ok`` row of every
-table and the last ``failed`` row, two indexed queries, nothing written.
+table and the last ``failed`` row, two small queries, nothing written.
 
 ``publish_days__<table>`` holds, for every published day of a day-windowed table, its verified
 (rows, checksum) and the warehouse's quick hash of that day, written in the same transaction
