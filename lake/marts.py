@@ -52,6 +52,8 @@ MART_TABLES: dict[str, bool] = {
     "silver.tenant_status_history": False,
     "gold.tenant_status_transitions": False,
     "gold.occupancy_daily_metrics": False,
+    "gold.occupancy_daily_metrics_by_apartment": False,
+    "gold.occupancy_daily_metrics_by_area": False,
     "reference.status_codes": False,
 }
 

@@ -35,3 +35,14 @@ def occupancy_rate(evaluator, rooms, total_rooms):
         f"AS DECIMAL(18, 0)) * CAST(0.0001 AS DECIMAL(5, 4)) AS DECIMAL(5, 4)) END",
         dialect="duckdb",
     )
+
+
+@macro()
+def area_group(evaluator, area):
+    """An apartment's area for the by-area breakdown (SPEC §4b): NULL when NULL or empty.
+
+    The caller maps NULL (and an apartment missing from the day's snapshot, or a room without
+    apartment) to the area '(unknown)'.
+    """
+    a = area.sql(dialect="duckdb")
+    return exp.maybe_parse(f"CASE WHEN TRIM({a}) = '' THEN NULL ELSE {a} END", dialect="duckdb")

@@ -38,7 +38,9 @@ MODEL (
     silver.tenant_status_history,
     gold.tenant_status_transitions,
     intermediate.occupancy_daily_actuals,
-    intermediate.occupancy_daily_projection
+    intermediate.occupancy_daily_projection,
+    intermediate.occupancy_group_daily_actuals,
+    intermediate.occupancy_group_daily_projection
   ],
   audits (
     unique_values(columns := (snapshot_date)),

@@ -1,0 +1,73 @@
+/*
+  Audits of the SPEC §4b breakdowns (gold.occupancy_daily_metrics_by_area / _by_apartment):
+  on every date, actual or projected, the groups add up to the company-wide row of
+  gold.occupancy_daily_metrics. Each returns the offending dates; any row blocks the plan or run.
+*/
+
+-- Areas: every count column sums to the company-wide row (the '(unknown)' area takes the
+-- rest), and the two have the same dates.
+AUDIT (
+  name metrics_by_area_add_up
+);
+WITH group_sums AS (
+  SELECT
+    snapshot_date,
+    SUM(applications) AS applications,
+    SUM(new_moveins) AS new_moveins,
+    SUM(new_moveouts) AS new_moveouts,
+    SUM(occupancy_delta) AS occupancy_delta,
+    SUM(period_start_rooms) AS period_start_rooms,
+    SUM(period_end_rooms) AS period_end_rooms,
+    SUM(total_rooms) AS total_rooms
+  FROM @this_model
+  GROUP BY snapshot_date
+)
+SELECT
+  company.snapshot_date AS company_date,
+  group_sums.snapshot_date AS group_date
+FROM gold.occupancy_daily_metrics AS company
+FULL OUTER JOIN group_sums
+  ON company.snapshot_date = group_sums.snapshot_date
+WHERE company.snapshot_date IS NULL
+  OR (group_sums.snapshot_date IS NULL AND company.total_rooms + company.period_end_rooms + company.new_moveouts
+    + company.applications + company.period_start_rooms > 0)
+  OR company.applications IS DISTINCT FROM group_sums.applications
+  OR company.new_moveins IS DISTINCT FROM group_sums.new_moveins
+  OR company.new_moveouts IS DISTINCT FROM group_sums.new_moveouts
+  OR company.occupancy_delta IS DISTINCT FROM group_sums.occupancy_delta
+  OR company.period_start_rooms IS DISTINCT FROM group_sums.period_start_rooms
+  OR company.period_end_rooms IS DISTINCT FROM group_sums.period_end_rooms
+  OR company.total_rooms IS DISTINCT FROM group_sums.total_rooms;
+
+-- Apartments: the same, except that their total_rooms leaves out rooms without apartment
+-- (so it may only be smaller).
+AUDIT (
+  name metrics_by_apartment_add_up
+);
+WITH group_sums AS (
+  SELECT
+    snapshot_date,
+    SUM(applications) AS applications,
+    SUM(new_moveins) AS new_moveins,
+    SUM(new_moveouts) AS new_moveouts,
+    SUM(occupancy_delta) AS occupancy_delta,
+    SUM(period_start_rooms) AS period_start_rooms,
+    SUM(period_end_rooms) AS period_end_rooms,
+    SUM(total_rooms) AS total_rooms
+  FROM @this_model
+  GROUP BY snapshot_date
+)
+SELECT
+  company.snapshot_date AS company_date,
+  group_sums.snapshot_date AS group_date
+FROM gold.occupancy_daily_metrics AS company
+FULL OUTER JOIN group_sums
+  ON company.snapshot_date = group_sums.snapshot_date
+WHERE company.snapshot_date IS NULL
+  OR COALESCE(group_sums.applications, 0) <> company.applications
+  OR COALESCE(group_sums.new_moveins, 0) <> company.new_moveins
+  OR COALESCE(group_sums.new_moveouts, 0) <> company.new_moveouts
+  OR COALESCE(group_sums.occupancy_delta, 0) <> company.occupancy_delta
+  OR COALESCE(group_sums.period_start_rooms, 0) <> company.period_start_rooms
+  OR COALESCE(group_sums.period_end_rooms, 0) <> company.period_end_rooms
+  OR COALESCE(group_sums.total_rooms, 0) > company.total_rooms;

@@ -1,0 +1,69 @@
+/*
+  gold.occupancy_daily_metrics_by_apartment -- gold.occupancy_daily_metrics (SPEC §4) per apartment (grain snapshot_date, apartment_id): the apartments found in the day's
+  apartments, rooms or tenant-room pairs; apartment_name and area from the day's apartments
+  (T's for projections), NULL when the apartment is missing from it.
+  Every §4 rule applies within the group (intermediate.occupancy_group_daily_actuals and
+  intermediate.occupancy_group_daily_projection); projections chain per group from its actual
+  row of T, the latest snapshot day.
+
+  kind   VIEW (the group's actuals and its projection as of T)
+  grain  (snapshot_date, apartment_id)
+  owner  analytics-engineering
+  audits unique grain; the groups add up to gold.occupancy_daily_metrics on every date (SPEC §4b)
+*/
+MODEL (
+  name gold.occupancy_daily_metrics_by_apartment,
+  kind VIEW,
+  grain (snapshot_date, apartment_id),
+  owner 'analytics-engineering',
+  depends_on [gold.occupancy_daily_metrics], -- the add-up audit reads it
+  audits (
+    unique_combination_of_columns(columns := (snapshot_date, apartment_id)),
+    not_null(columns := (snapshot_date, apartment_id, is_projection, as_of_snapshot_date)),
+    metrics_by_apartment_add_up
+  ),
+  description 'Daily occupancy KPIs per apartment with a projection of the next forward_days days (QuickSight).'
+);
+
+WITH latest_snapshot AS (
+  SELECT
+    MAX(snapshot_date) AS as_of_snapshot_date
+  FROM intermediate.occupancy_daily_actuals
+),
+
+actuals AS (
+  SELECT *
+  FROM intermediate.occupancy_group_daily_actuals
+  WHERE group_kind = 'apartment'
+),
+
+projections AS (
+  SELECT *
+  FROM intermediate.occupancy_group_daily_projection
+  WHERE group_kind = 'apartment'
+    AND as_of_snapshot_date = (SELECT as_of_snapshot_date FROM latest_snapshot)
+),
+
+actuals_and_projections AS (
+  SELECT * FROM actuals
+  UNION ALL BY NAME
+  SELECT * FROM projections
+)
+
+SELECT
+  snapshot_date::DATE AS snapshot_date, -- metric date (actual snapshot day or projected day)
+  apartment_id::BIGINT AS apartment_id, -- the apartment
+  apartment_name::VARCHAR AS apartment_name, -- from the day's apartments (T's when projected); NULL when missing
+  area::VARCHAR AS area, -- the apartment's area, from the same snapshot
+  applications::INTEGER AS applications, -- applications made that day (0 when projected)
+  new_moveins::INTEGER AS new_moveins, -- pairs moving in that day
+  new_moveouts::INTEGER AS new_moveouts, -- pairs moving out that day
+  occupancy_delta::INTEGER AS occupancy_delta, -- new_moveins - new_moveouts
+  period_start_rooms::INTEGER AS period_start_rooms, -- occupied pairs at the start of the day
+  period_end_rooms::INTEGER AS period_end_rooms, -- period_start_rooms + occupancy_delta
+  total_rooms::INTEGER AS total_rooms, -- active rooms of the group
+  occupancy_rate::DECIMAL(5, 4) AS occupancy_rate, -- period_end_rooms / total_rooms (NULL when 0 rooms)
+  is_projection::BOOLEAN AS is_projection, -- true for the days after the latest snapshot
+  as_of_snapshot_date::DATE AS as_of_snapshot_date, -- the snapshot the row is computed from
+  updated_at::TIMESTAMP AS updated_at -- when the row was computed (UTC)
+FROM actuals_and_projections
