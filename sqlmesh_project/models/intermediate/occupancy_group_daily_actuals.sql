@@ -47,7 +47,8 @@ day_apartments AS (
     snapshot_date,
     id AS apartment_id,
     name AS apartment_name,
-    @area_group(area) AS area
+    area,
+    @area_group(area) AS area_group
   FROM raw.apartments
   WHERE snapshot_date BETWEEN @start_date AND @end_date
 ),
@@ -81,7 +82,7 @@ grouped_pairs AS (
   SELECT 'apartment' AS group_kind, CAST(tenant_rooms.apartment_id AS VARCHAR) AS group_key, tenant_rooms.*
   FROM tenant_rooms
   UNION ALL
-  SELECT 'area' AS group_kind, COALESCE(day_apartments.area, '(unknown)') AS group_key, tenant_rooms.*
+  SELECT 'area' AS group_kind, COALESCE(day_apartments.area_group, '(unknown)') AS group_key, tenant_rooms.*
   FROM tenant_rooms
   LEFT JOIN day_apartments
     ON tenant_rooms.snapshot_date = day_apartments.snapshot_date
@@ -94,7 +95,7 @@ grouped_rooms AS (
   FROM day_rooms
   WHERE apartment_id IS NOT NULL
   UNION ALL
-  SELECT 'area' AS group_kind, COALESCE(day_apartments.area, '(unknown)') AS group_key,
+  SELECT 'area' AS group_kind, COALESCE(day_apartments.area_group, '(unknown)') AS group_key,
     day_rooms.snapshot_date, day_rooms.id, day_rooms.is_active
   FROM day_rooms
   LEFT JOIN day_apartments
@@ -106,7 +107,7 @@ grouped_rooms AS (
 day_groups AS (
   SELECT snapshot_date, 'apartment' AS group_kind, CAST(apartment_id AS VARCHAR) AS group_key FROM day_apartments
   UNION
-  SELECT snapshot_date, 'area' AS group_kind, COALESCE(area, '(unknown)') AS group_key FROM day_apartments
+  SELECT snapshot_date, 'area' AS group_kind, COALESCE(area_group, '(unknown)') AS group_key FROM day_apartments
   UNION
   SELECT snapshot_date, group_kind, group_key FROM grouped_rooms
   UNION
@@ -183,7 +184,7 @@ SELECT
   CASE
     WHEN group_metrics.group_kind = 'area' THEN group_metrics.group_key
     ELSE day_apartments.area
-  END::VARCHAR AS area, -- the area (of the apartment, from D's apartments)
+  END::VARCHAR AS area, -- the area group, or the apartment's area as in D's apartments
   group_metrics.applications::INTEGER AS applications, -- pairs applied on D
   group_metrics.new_moveins::INTEGER AS new_moveins, -- occupied pairs moving in on D
   group_metrics.new_moveouts::INTEGER AS new_moveouts, -- pairs whose declared move-out is D
