@@ -49,6 +49,8 @@ log = logging.getLogger("lakehouse.models")
 
 #: SQLMesh selector of every model that reads the lake (and so must be restated when a day changes)
 LAKE_TAG = "tag:lake"
+#: the projection accuracy: rows keyed by the projected date, restated further (see _restate)
+ACCURACY_MODEL = "gold.occupancy_projection_accuracy"
 #: the model recording the lake content each day was computed from
 RECORD_MODEL = "intermediate.computed_lake_days"
 #: the days a models run is computing, written before it computes and cleared after success
@@ -137,24 +139,38 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
             # as of the warehouse's latest computed day: the FULL models rebuilt by the
             # restatement are not marked done for lake days the warehouse has not computed
             assert plan.previous_as_of is not None
-            _restate(ctx, plan.restate, (plan.previous_as_of + dt.timedelta(days=1)).isoformat(), failures)
+            _restate(
+                ctx,
+                plan.restate,
+                (plan.previous_as_of + dt.timedelta(days=1)).isoformat(),
+                failures,
+                config.kpi.forward_days,
+            )
             step("restate")
         elif plan.action == PLAN:
             ctx.plan("prod", execution_time=execution_time, auto_apply=True, no_prompts=True)
             raise_if_failed("sqlmesh plan", failures)
             step("plan")
-            _restate(ctx, plan.restate + plan.restate_after, execution_time, failures)
+            _restate(
+                ctx, plan.restate + plan.restate_after, execution_time, failures, config.kpi.forward_days
+            )
             step("restate")
         else:
             previous_end = plan.previous_as_of or as_of
-            _restate(ctx, plan.restate, (previous_end + dt.timedelta(days=1)).isoformat(), failures)
+            _restate(
+                ctx,
+                plan.restate,
+                (previous_end + dt.timedelta(days=1)).isoformat(),
+                failures,
+                config.kpi.forward_days,
+            )
             step("restate")
             status = ctx.run("prod", execution_time=execution_time, end=as_of.isoformat(), ignore_cron=True)
             if status.is_failure:
                 raise ModelsError(failure_message("sqlmesh run", failures))
             report.nothing_to_do = status.is_nothing_to_do
             step("run")
-            _restate(ctx, plan.restate_after, execution_time, failures)
+            _restate(ctx, plan.restate_after, execution_time, failures, config.kpi.forward_days)
             step("restate")
         _clear_intent(ctx.engine_adapter)
         report.steps = steps
@@ -167,7 +183,14 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
         ctx.close()
 
 
-def _restate(ctx: Any, ranges: Any, execution_time: str, failures: list[str]) -> None:
+def _restate(ctx: Any, ranges: Any, execution_time: str, failures: list[str], forward_days: int) -> None:
+    """Restate each range in every model reading the lake (and all downstream).
+
+    Then the projection accuracy again for D = A .. B + forward_days (up to the execution
+    time): its rows are keyed by the projected date D, but a restated snapshot day T' also
+    changes the rows of the dates its projection covers (gold.occupancy_projection_accuracy).
+    """
+    last = dt.date.fromisoformat(execution_time[:10]) - dt.timedelta(days=1)
     for a, b in ranges:
         ctx.plan(
             "prod",
@@ -180,6 +203,21 @@ def _restate(ctx: Any, ranges: Any, execution_time: str, failures: list[str]) ->
             skip_tests=True,  # the models did not change: their unit tests ran when they did
         )
         raise_if_failed(f"sqlmesh plan --restate-model {LAKE_TAG} --start {a} --end {b}", failures)
+        end = min(b + dt.timedelta(days=forward_days), last)
+        if end > b:
+            ctx.plan(
+                "prod",
+                restate_models=[ACCURACY_MODEL],
+                start=(b + dt.timedelta(days=1)).isoformat(),
+                end=end.isoformat(),
+                execution_time=execution_time,
+                auto_apply=True,
+                no_prompts=True,
+                skip_tests=True,
+            )
+            raise_if_failed(
+                f"sqlmesh plan --restate-model {ACCURACY_MODEL} --start {b} --end {end}", failures
+            )
 
 
 def _computed_days(ctx: Any) -> Optional[dict[dt.date, str]]:

@@ -1,7 +1,8 @@
 /*
-  Audits of the SPEC §4b breakdowns (gold.occupancy_daily_metrics_by_area / _by_apartment):
-  on every date, actual or projected, the groups add up to the company-wide row of
-  gold.occupancy_daily_metrics. Each returns the offending dates; any row blocks the plan or run.
+  Audits of the SPEC §4b tables. The breakdowns (gold.occupancy_daily_metrics_by_area /
+  _by_apartment): on every date, actual or projected, the groups add up to the company-wide row
+  of gold.occupancy_daily_metrics. The accuracy table: its errors are projected - actual. Each
+  returns the offending rows; any row blocks the plan or run.
 */
 
 -- Areas: every count column sums to the company-wide row (the '(unknown)' area takes the
@@ -71,3 +72,15 @@ WHERE company.snapshot_date IS NULL
   OR COALESCE(group_sums.period_start_rooms, 0) <> company.period_start_rooms
   OR COALESCE(group_sums.period_end_rooms, 0) <> company.period_end_rooms
   OR COALESCE(group_sums.total_rooms, 0) > company.total_rooms;
+
+-- gold.occupancy_projection_accuracy: h = D - T' within 1 .. @forward_days and the errors are
+-- projected - actual.
+AUDIT (
+  name accuracy_errors_are_projected_minus_actual
+);
+SELECT *
+FROM @this_model
+WHERE horizon_days IS DISTINCT FROM snapshot_date - as_of_snapshot_date
+  OR horizon_days NOT BETWEEN 1 AND @forward_days
+  OR error_rooms IS DISTINCT FROM projected_period_end_rooms - actual_period_end_rooms
+  OR error_rate IS DISTINCT FROM projected_occupancy_rate - actual_occupancy_rate;

@@ -40,7 +40,8 @@ MODEL (
     intermediate.occupancy_daily_actuals,
     intermediate.occupancy_daily_projection,
     intermediate.occupancy_group_daily_actuals,
-    intermediate.occupancy_group_daily_projection
+    intermediate.occupancy_group_daily_projection,
+    gold.occupancy_projection_accuracy
   ],
   audits (
     unique_values(columns := (snapshot_date)),
