@@ -3,14 +3,23 @@
 VENV   ?= .venv
 PYTHON ?= python3
 BIN     = $(VENV)/bin
-SRC     = lake loaders publish pipeline demo sqlmesh_project tests bench
+SRC     = lake loaders publish pipeline demo report sqlmesh_project tests bench
 
-.PHONY: setup test lint demo clean test-duckdb14
+.PHONY: setup browser test lint demo clean test-duckdb14
 
 # The exact versions come from constraints.txt (pyproject.toml keeps ranges).
 CONSTRAINTS ?= constraints.txt
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed browser
+
+# Headless Chromium and its driver for the browser tests (tests/report, marker `browser`): Debian
+# packages, installed when missing (as root, or through sudo).
+SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $(SUDO) apt-get install -y -qq chromium chromium-driver \
+	  || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver; }; }
 
 $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -49,12 +49,24 @@ def demo_command(days: int, start: dt.date, seed: int) -> None:
 
     Generates small demo dumps (if the source folder has none), runs the daily job on the local
     lake folder and DuckDB file, publishes to the local MySQL/MariaDB when it is reachable (and
-    says so when it is not), and prints the KPIs, history rows and the published table.
+    says so when it is not), prints the KPIs, history rows and the published table, and writes
+    the HTML report (`lakehouse report`) next to the warehouse: var/report.html.
     """
 
     def body(config: Config) -> int:
-        from pipeline.demo import run_demo
+        import os
 
-        return run_demo(config, days=days, start=start, seed=seed)
+        from pipeline.demo import run_demo
+        from pipeline.report import report_job
+
+        code = run_demo(config, days=days, start=start, seed=seed)
+        # next to the demo's other outputs: var/ holds the warehouse (and, by default, the lake)
+        out = os.path.join(os.path.dirname(os.path.abspath(config.warehouse.path)), "report.html")
+        report_job(config, out)
+        shown = os.path.relpath(out)
+        if shown.startswith(os.pardir):
+            shown = out
+        print(f"\nreport: {shown} (open it in a browser)")
+        return code
 
     run_command(body)
