@@ -54,6 +54,7 @@ MART_TABLES: dict[str, bool] = {
     "gold.occupancy_daily_metrics": False,
     "gold.occupancy_daily_metrics_by_apartment": False,
     "gold.occupancy_daily_metrics_by_area": False,
+    "gold.occupancy_projection_accuracy": False,
     "reference.status_codes": False,
 }
 

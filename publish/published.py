@@ -111,7 +111,8 @@ def key_hashes(
                 for i, col in enumerate(zip(*rows)):
                     data[i].extend(col)
     fields = []
+    key_types = {"date": pa.date32(), "text": pa.string()}
     for k in keys:
-        fields.append(pa.field(k.name, pa.date32() if k.kind == "date" else pa.int64()))
+        fields.append(pa.field(k.name, key_types.get(k.kind, pa.int64())))
     fields.append(pa.field("h", pa.uint64()))
     return pa.table([pa.array(col, type=f.type) for col, f in zip(data, fields)], schema=pa.schema(fields))

@@ -1,4 +1,4 @@
-"""What is published: the four target tables, their grains and their MySQL types.
+"""What is published: the target tables (SPEC §4 and §4b), their grains and their MySQL types.
 
 The names are the dashboards' contract (SPEC §1: Aurora table names and columns must not
 change), so the MySQL table and column names are exactly the warehouse names of
@@ -46,6 +46,9 @@ class TableSpec:
     key: tuple[str, ...]
     #: the date column of a day-windowed table (only the last publish.snapshot_days days are kept)
     day_column: Optional[str] = None
+    #: published once the warehouse has it (the SPEC §4b tables: a warehouse built before them
+    #: gets them with its next models run); the others are required
+    optional: bool = False
 
     @property
     def source(self) -> str:
@@ -81,6 +84,12 @@ def _bool(name: str) -> Column:
 
 def _text(name: str) -> Column:
     return Column(name, "VARCHAR(255)", "text", "VARCHAR")
+
+
+def _key_text(name: str) -> Column:
+    """A text column of a primary key: compared byte for byte, so two areas that a
+    case- or accent-insensitive collation would fold together stay two rows."""
+    return Column(name, "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin", "text", "VARCHAR")
 
 
 OCCUPANCY_DAILY_METRICS = TableSpec(
@@ -160,11 +169,59 @@ TENANT_ROOM_SNAPSHOT_DAILY = TableSpec(
     day_column="snapshot_date",
 )
 
+_RATE = Column("occupancy_rate", "DECIMAL(5,4)", "decimal", "DECIMAL(5,4)")
+_METRIC_COLUMNS = OCCUPANCY_DAILY_METRICS.columns[1:]  # every column after snapshot_date
+
+# SPEC §4b: the same KPIs per apartment and per area, and the projection's accuracy
+OCCUPANCY_DAILY_METRICS_BY_APARTMENT = TableSpec(
+    "gold",
+    "occupancy_daily_metrics_by_apartment",
+    (
+        _date("snapshot_date"),
+        _int("apartment_id", big=True),
+        _text("apartment_name"),
+        _text("area"),
+        *_METRIC_COLUMNS,
+    ),
+    ("snapshot_date", "apartment_id"),
+    optional=True,
+)
+
+OCCUPANCY_DAILY_METRICS_BY_AREA = TableSpec(
+    "gold",
+    "occupancy_daily_metrics_by_area",
+    (_date("snapshot_date"), _key_text("area"), *_METRIC_COLUMNS),
+    ("snapshot_date", "area"),
+    optional=True,
+)
+
+OCCUPANCY_PROJECTION_ACCURACY = TableSpec(
+    "gold",
+    "occupancy_projection_accuracy",
+    (
+        _date("as_of_snapshot_date"),
+        _date("snapshot_date"),
+        _int("horizon_days"),
+        _int("projected_period_end_rooms"),
+        _int("actual_period_end_rooms"),
+        _int("error_rooms"),
+        dataclasses.replace(_RATE, name="projected_occupancy_rate"),
+        dataclasses.replace(_RATE, name="actual_occupancy_rate"),
+        dataclasses.replace(_RATE, name="error_rate"),
+        Column("updated_at", "DATETIME(6)", "timestamp", "TIMESTAMP"),
+    ),
+    ("as_of_snapshot_date", "snapshot_date"),
+    optional=True,
+)
+
 #: publish order: small tables first so a failure on the big one costs little
 TARGETS: tuple[TableSpec, ...] = (
     OCCUPANCY_DAILY_METRICS,
     TENANT_STATUS_HISTORY,
     TENANT_STATUS_TRANSITIONS,
+    OCCUPANCY_DAILY_METRICS_BY_AREA,
+    OCCUPANCY_DAILY_METRICS_BY_APARTMENT,
+    OCCUPANCY_PROJECTION_ACCURACY,
     TENANT_ROOM_SNAPSHOT_DAILY,
 )
 

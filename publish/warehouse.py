@@ -84,6 +84,14 @@ class Warehouse:
 
     # ------------------------------------------------------------------ schema
 
+    def has_table(self, spec: TableSpec) -> bool:
+        return bool(
+            self.con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                [spec.schema, spec.name],
+            ).fetchone()[0]
+        )
+
     def resolve(self, spec: TableSpec) -> TableSpec:
         """The spec with the columns the warehouse gained; an error names a missing table/column."""
         rows = self.con.execute(

@@ -47,7 +47,7 @@ def built(request, tmp_path):
     project = make_project(base, tmp_path)
     lake.write_initial(project.config)
     out = lakehouse(project, "models").stdout
-    assert "marts as of 2024-05-04: 8 tables" in out, out
+    assert "marts as of 2024-05-04: 9 tables" in out, out
     return project
 
 

@@ -26,7 +26,7 @@ def test_dry_run_then_publish(pub_config, root):
 
     real = _run(pub_config)
     assert real.returncode == 0, real.stderr
-    assert real.stdout.startswith("publish as of 2026-02-10: 4 tables, inserted 23, updated 0, deleted 0")
+    assert real.stdout.startswith("publish as of 2026-02-10: 7 tables, inserted 31, updated 0, deleted 0")
     assert read_all(root, pub_config) == expected(V1, SNAPSHOT_DAYS)
 
     write_warehouse(pub_config.warehouse.path, V2)

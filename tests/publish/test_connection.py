@@ -226,7 +226,7 @@ def test_a_killed_connection_is_reopened_and_the_transaction_rerun_from_the_diff
             "GROUP BY status",
             (report.run_id,),
         )
-        assert cur.fetchall() == (("ok", 4),)
+        assert cur.fetchall() == (("ok", 7),)
 
 
 # ----------------------------------------------------------------------------- Secrets Manager

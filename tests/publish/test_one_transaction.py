@@ -236,7 +236,7 @@ def test_a_lost_commit_answer_is_detected_and_nothing_is_published_twice(publish
             "WHERE run_id = %s GROUP BY status",
             (report.run_id,),
         )
-        assert cur.fetchall() == (("ok", 4),)
+        assert cur.fetchall() == (("ok", 7),)
 
 
 def test_leftover_staging_tables_of_an_older_version_are_dropped(published_v1, root):

@@ -65,6 +65,9 @@ def test_mysql_types_and_primary_keys(pub_config, root):
         "tenant_status_history": "tenant_id,valid_from",
         "tenant_status_transitions": "tenant_id,valid_from",
         "tenant_room_snapshot_daily": "snapshot_date,tenant_id,apartment_id,room_id",
+        "occupancy_daily_metrics_by_area": "snapshot_date,area",
+        "occupancy_daily_metrics_by_apartment": "snapshot_date,apartment_id",
+        "occupancy_projection_accuracy": "as_of_snapshot_date,snapshot_date",
         "publish_log": "id",
         "publish_days__tenant_room_snapshot_daily": "day",
     }
@@ -84,7 +87,7 @@ def test_publishing_twice_changes_nothing(pub_config, root):
     publish(pub_config)
     again = publish(pub_config)
     assert read_all(root, pub_config) == expected(V1, SNAPSHOT_DAYS)
-    assert [t.strategy for t in again.tables] == ["unchanged"] * 4
+    assert [t.strategy for t in again.tables] == ["unchanged"] * 7
     assert (again.inserted, again.updated, again.deleted) == (0, 0, 0)
 
 
@@ -95,9 +98,9 @@ def test_the_next_day_published_twice_changes_zero_rows_the_second_time(pub_conf
     first = publish(pub_config)
     second = publish(pub_config)
     assert first.inserted + first.updated + first.deleted > 0
-    assert [t.strategy for t in second.tables] == ["unchanged"] * 4
+    assert [t.strategy for t in second.tables] == ["unchanged"] * 7
     assert (second.inserted, second.updated, second.deleted) == (0, 0, 0)
-    assert [t.total for t in second.tables] == [5, 6, 6, 10]
+    assert [t.total for t in second.tables] == [5, 6, 6, 4, 2, 5, 10]
     assert read_all(root, pub_config) == expected(V2, SNAPSHOT_DAYS)
 
 
@@ -139,9 +142,9 @@ def test_log_records_each_table(pub_config, root):
             "ORDER BY id"
         )
         rows = cur.fetchall()
-    assert len(rows) == 8
-    assert {r[0] for r in rows[:4]} == {first.run_id} and {r[0] for r in rows[4:]} == {second.run_id}
-    snap = [r for r in rows[4:] if r[2] == "tenant_room_snapshot_daily"][0]
+    assert len(rows) == 14
+    assert {r[0] for r in rows[:7]} == {first.run_id} and {r[0] for r in rows[7:]} == {second.run_id}
+    snap = [r for r in rows[7:] if r[2] == "tenant_room_snapshot_daily"][0]
     assert snap[1] == pub_config.mysql.databases["silver"]
     assert snap[3:9] == (dt.date(2026, 2, 11), "ok", 4, 2, 3, 10)
     assert snap[9] == str(second.table(SNAPSHOT).checksum) and int(snap[9]) > 0
@@ -151,8 +154,8 @@ def test_log_records_each_table(pub_config, root):
 def test_dry_run_writes_nothing_and_predicts_the_real_run(pub_config, root):
     write_warehouse(pub_config.warehouse.path, V1)
     dry = publish(pub_config, dry_run=True)
-    assert dry.dry_run and [t.strategy for t in dry.tables] == ["create"] * 4
-    assert [t.inserted for t in dry.tables] == [6, 4, 4, 9]
+    assert dry.dry_run and [t.strategy for t in dry.tables] == ["create"] * 7
+    assert [t.inserted for t in dry.tables] == [6, 4, 4, 3, 2, 3, 9]
     with root.cursor() as cur:
         cur.execute(
             "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (%s, %s)",
@@ -183,7 +186,7 @@ def test_restore_after_the_databases_were_dropped(pub_config, root):
             cur.execute(f"DROP DATABASE `{db}`")
     report = publish(pub_config)
     assert read_all(root, pub_config) == expected(V2, SNAPSHOT_DAYS)
-    assert [t.strategy for t in report.tables] == ["create"] * 4
+    assert [t.strategy for t in report.tables] == ["create"] * 7
     assert publish(pub_config).inserted == 0
 
 
@@ -194,7 +197,7 @@ def test_restore_of_one_dropped_table_keeps_the_others(pub_config, root):
         cur.execute(f"DROP TABLE `{pub_config.mysql.databases['silver']}`.tenant_room_snapshot_daily")
     report = publish(pub_config)
     assert read_all(root, pub_config) == expected(V2, SNAPSHOT_DAYS)
-    assert [t.strategy for t in report.tables] == ["unchanged", "unchanged", "unchanged", "create"]
+    assert [t.strategy for t in report.tables] == ["unchanged"] * 6 + ["create"]
 
 
 def test_rows_changed_behind_publishs_back_are_repaired(pub_config, root):
@@ -243,7 +246,8 @@ def test_emptied_tables_are_refilled_completely(pub_config, root):
             cur.execute(f"DELETE FROM `{pub_config.mysql.databases[schema]}`.`{table}`")
     report = publish(pub_config)
     assert [(t.strategy, t.inserted, t.updated, t.deleted) for t in report.tables] == [
-        ("upsert", 5, 0, 0), ("upsert", 6, 0, 0), ("upsert", 6, 0, 0), ("window", 10, 0, 0),
+        ("upsert", 5, 0, 0), ("upsert", 6, 0, 0), ("upsert", 6, 0, 0),
+        ("upsert", 4, 0, 0), ("upsert", 2, 0, 0), ("upsert", 5, 0, 0), ("window", 10, 0, 0),
     ]  # fmt: skip
     assert report.table(SNAPSHOT).days_written == 3
     assert read_all(root, pub_config) == expected(V2, SNAPSHOT_DAYS)

@@ -52,6 +52,24 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
     ],
 }  # fmt: skip
 
+_METRIC_COLS = COLUMNS["gold.occupancy_daily_metrics"][1:]
+COLUMNS["gold.occupancy_daily_metrics_by_area"] = [
+    ("snapshot_date", "DATE"),
+    ("area", "VARCHAR"),
+    *_METRIC_COLS,
+]
+COLUMNS["gold.occupancy_daily_metrics_by_apartment"] = [
+    ("snapshot_date", "DATE"), ("apartment_id", "BIGINT"), ("apartment_name", "VARCHAR"), ("area", "VARCHAR"),
+    *_METRIC_COLS,
+]  # fmt: skip
+COLUMNS["gold.occupancy_projection_accuracy"] = [
+    ("as_of_snapshot_date", "DATE"), ("snapshot_date", "DATE"), ("horizon_days", "INTEGER"),
+    ("projected_period_end_rooms", "INTEGER"), ("actual_period_end_rooms", "INTEGER"),
+    ("error_rooms", "INTEGER"),
+    ("projected_occupancy_rate", "DECIMAL(5,4)"), ("actual_occupancy_rate", "DECIMAL(5,4)"),
+    ("error_rate", "DECIMAL(5,4)"), ("updated_at", "TIMESTAMP"),
+]  # fmt: skip
+
 TABLES = list(COLUMNS)
 
 # ----------------------------------------------------------------------------- metrics
@@ -137,17 +155,114 @@ SNAPSHOT_V2 = (
     + [(D(2026, 2, 11), 104, 3, 31, 2, D(2026, 2, 11), None, None, None)]
 )
 
+# ----------------------------------------------------------------------------- SPEC §4b
+# by area / apartment: the metric columns after the group's keys; 02-11 turns actual in V2
+BY_AREA_V1 = [
+    (D(2026, 2, 10), "北区", 1, 0, 0, 0, 5, 5, 6, Decimal("0.8333"), False, D(2026, 2, 10), TS1),
+    (D(2026, 2, 10), "(unknown)", 0, 0, 0, 0, 4, 4, 0, None, False, D(2026, 2, 10), TS1),
+    (D(2026, 2, 11), "北区", 0, 1, 0, 1, 5, 6, 6, Decimal("1.0000"), True, D(2026, 2, 10), TS1),
+]
+BY_AREA_V2 = [
+    (D(2026, 2, 10), "北区", 1, 0, 0, 0, 5, 5, 6, Decimal("0.8333"), False, D(2026, 2, 10), TS2),
+    (D(2026, 2, 10), "(unknown)", 0, 0, 0, 0, 4, 4, 0, None, False, D(2026, 2, 10), TS2),
+    (D(2026, 2, 11), "北区", 0, 1, 0, 1, 5, 6, 6, Decimal("1.0000"), False, D(2026, 2, 11), TS2),
+    (D(2026, 2, 11), "(unknown)", 0, 0, 1, -1, 4, 3, 0, None, False, D(2026, 2, 11), TS2),
+]
+BY_APARTMENT_V1 = [
+    (
+        D(2026, 2, 10),
+        1,
+        'A館 "east", 1|2',
+        "北区",
+        1,
+        0,
+        0,
+        0,
+        5,
+        5,
+        6,
+        Decimal("0.8333"),
+        False,
+        D(2026, 2, 10),
+        TS1,
+    ),
+    (D(2026, 2, 10), 9, None, None, 0, 0, 0, 0, 4, 4, 0, None, False, D(2026, 2, 10), TS1),
+]
+BY_APARTMENT_V2 = [
+    (
+        D(2026, 2, 10),
+        1,
+        'A館 "east", 1|2',
+        "北区",
+        1,
+        0,
+        0,
+        0,
+        5,
+        5,
+        6,
+        Decimal("0.8333"),
+        False,
+        D(2026, 2, 10),
+        TS2,
+    ),
+    (
+        D(2026, 2, 11),
+        1,
+        'A館 "east", 1|2',
+        "北区",
+        0,
+        1,
+        0,
+        1,
+        5,
+        6,
+        6,
+        Decimal("1.0000"),
+        False,
+        D(2026, 2, 11),
+        TS2,
+    ),
+]
+# as of, date, horizon, projected end, actual end, error, projected rate, actual rate, error rate
+ACCURACY_V1 = [
+    (D(2026, 2, 8), D(2026, 2, 9), 1, 11, 9, 2, Decimal("0.9167"), Decimal("0.7500"), Decimal("0.1667"), TS1),
+    (D(2026, 2, 8), D(2026, 2, 10), 2, 9, 9, 0, Decimal("0.7500"), None, None, TS1),
+    (D(2026, 2, 9), D(2026, 2, 10), 1, 10, 9, 1, Decimal("0.8333"), None, None, TS1),
+]
+ACCURACY_V2 = ACCURACY_V1 + [
+    (
+        D(2026, 2, 9),
+        D(2026, 2, 11),
+        2,
+        9,
+        10,
+        -1,
+        Decimal("0.7500"),
+        Decimal("0.8333"),
+        Decimal("-0.0833"),
+        TS2,
+    ),
+    (D(2026, 2, 10), D(2026, 2, 11), 1, 10, 10, 0, None, Decimal("0.8333"), None, TS2),
+]
+
 V1 = {
     "gold.occupancy_daily_metrics": METRICS_V1,
     "silver.tenant_status_history": HISTORY_V1,
     "gold.tenant_status_transitions": TRANSITIONS_V1,
     "silver.tenant_room_snapshot_daily": SNAPSHOT_V1,
+    "gold.occupancy_daily_metrics_by_area": BY_AREA_V1,
+    "gold.occupancy_daily_metrics_by_apartment": BY_APARTMENT_V1,
+    "gold.occupancy_projection_accuracy": ACCURACY_V1,
 }
 V2 = {
     "gold.occupancy_daily_metrics": METRICS_V2,
     "silver.tenant_status_history": HISTORY_V2,
     "gold.tenant_status_transitions": TRANSITIONS_V2,
     "silver.tenant_room_snapshot_daily": SNAPSHOT_V2,
+    "gold.occupancy_daily_metrics_by_area": BY_AREA_V2,
+    "gold.occupancy_daily_metrics_by_apartment": BY_APARTMENT_V2,
+    "gold.occupancy_projection_accuracy": ACCURACY_V2,
 }
 
 
