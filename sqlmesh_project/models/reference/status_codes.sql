@@ -17,12 +17,14 @@ MODEL (
   columns (
     code INTEGER,
     label_ja VARCHAR,
-    label_en VARCHAR
+    label_en VARCHAR,
+    stage VARCHAR
   ),
   column_descriptions (
     code = 'tenants.status code of the PMS',
     label_ja = 'Japanese label shown on the dashboards (status_label)',
-    label_en = 'English label'
+    label_en = 'English label',
+    stage = 'lead / application / scheduled / residing / closed (SPEC Appendix A; the report groups by it)'
   ),
   audits (
     unique_values(columns := (code)),
