@@ -125,3 +125,73 @@ def history(snapshots: dict[dt.date, dict[str, list[dict[str, Any]]]]) -> list[d
             v["days_in_status"] = (end - v["valid_from"]).days + 1
             out.append(v)
     return out
+
+
+def _area(apartment: Optional[dict[str, Any]]) -> str:
+    area = apartment["area"] if apartment else None
+    return area if area is not None and area.strip() != "" else "(unknown)"
+
+
+def grouped_metrics(
+    snapshots: dict[dt.date, dict[str, list[dict[str, Any]]]], kind: str, forward_days: int = 90
+) -> dict[Any, list[dict]]:
+    """SPEC §4b: the KPI rows per apartment (`kind` "apartment") or per area ("area").
+
+    Each group's rows are :func:`metrics` over the day's pairs and rooms of that group only, on
+    the days the group is found (in the day's apartments, rooms or pairs); its projection only
+    when it is found on T, the latest snapshot day.
+    """
+    latest = max(snapshots)
+    members: dict[Any, dict[dt.date, dict[str, list[dict[str, Any]]]]] = {}
+    for day, tables in snapshots.items():
+        apartments = {a["id"]: a for a in tables["apartments"]}
+
+        def key(apartment_id: Optional[int], apartments: dict = apartments) -> Any:
+            if kind == "apartment":
+                return apartment_id
+            return _area(apartments.get(apartment_id)) if apartment_id is not None else "(unknown)"
+
+        def group(k: Any, day: dt.date = day) -> dict[str, list[dict[str, Any]]]:
+            return members.setdefault(k, {}).setdefault(day, {"tenants": [], "rooms": []})
+
+        for apartment_id in apartments:
+            group(key(apartment_id))
+        for room in tables["rooms"]:
+            if kind == "area" or room["apartment_id"] is not None:
+                group(key(room["apartment_id"]))["rooms"].append(room)
+        for pair in _pairs(tables["tenants"]).values():
+            group(key(pair["apartment_id"]))["tenants"].append(pair)
+    out = {}
+    for k, days in members.items():
+        rows = metrics(days, forward_days)
+        out[k] = [r for r in rows if not r["is_projection"] or max(days) == latest]
+    return out
+
+
+def accuracy(snapshots: dict[dt.date, dict[str, list[dict[str, Any]]]], forward_days: int = 90) -> list[dict]:
+    """SPEC §4b: every snapshot day's projection (made from that day alone) against the actuals."""
+    actual = {r["snapshot_date"]: r for r in metrics(snapshots, 0)}
+    rows = []
+    for as_of in sorted(snapshots):
+        made = metrics({d: s for d, s in snapshots.items() if d <= as_of}, forward_days)
+        for p in (r for r in made if r["is_projection"]):
+            a = actual.get(p["snapshot_date"])
+            if a is None:
+                continue
+            rate_error = None
+            if p["occupancy_rate"] is not None and a["occupancy_rate"] is not None:
+                rate_error = p["occupancy_rate"] - a["occupancy_rate"]
+            rows.append(
+                {
+                    "as_of_snapshot_date": as_of,
+                    "snapshot_date": p["snapshot_date"],
+                    "horizon_days": (p["snapshot_date"] - as_of).days,
+                    "projected_period_end_rooms": p["period_end_rooms"],
+                    "actual_period_end_rooms": a["period_end_rooms"],
+                    "error_rooms": p["period_end_rooms"] - a["period_end_rooms"],
+                    "projected_occupancy_rate": p["occupancy_rate"],
+                    "actual_occupancy_rate": a["occupancy_rate"],
+                    "error_rate": rate_error,
+                }
+            )
+    return rows
