@@ -170,6 +170,7 @@ group_counts AS (
 group_metrics AS (
   SELECT
     group_counts.*,
+    CASE WHEN group_kind = 'apartment' THEN CAST(group_key AS BIGINT) END AS apartment_id,
     new_moveins - new_moveouts AS occupancy_delta,
     period_start_rooms + new_moveins - new_moveouts AS period_end_rooms
   FROM group_counts
@@ -179,7 +180,7 @@ SELECT
   group_metrics.snapshot_date::DATE AS snapshot_date, -- the snapshot day D
   group_metrics.group_kind::VARCHAR AS group_kind, -- 'apartment' or 'area'
   group_metrics.group_key::VARCHAR AS group_key, -- the apartment id (as text) or the area
-  CASE WHEN group_metrics.group_kind = 'apartment' THEN group_metrics.group_key::BIGINT END AS apartment_id, -- apartment groups only
+  group_metrics.apartment_id::BIGINT AS apartment_id, -- apartment groups only
   day_apartments.apartment_name::VARCHAR AS apartment_name, -- from D's apartments (NULL when missing)
   CASE
     WHEN group_metrics.group_kind = 'area' THEN group_metrics.group_key
@@ -197,7 +198,6 @@ SELECT
   group_metrics.snapshot_date::DATE AS as_of_snapshot_date, -- D
   CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) AS updated_at -- when the row was computed (UTC)
 FROM group_metrics
-LEFT JOIN day_apartments
-  ON group_metrics.group_kind = 'apartment'
-  AND group_metrics.snapshot_date = day_apartments.snapshot_date
-  AND group_metrics.group_key = CAST(day_apartments.apartment_id AS VARCHAR)
+LEFT JOIN day_apartments -- apartment groups only (the others have no apartment_id)
+  ON group_metrics.snapshot_date = day_apartments.snapshot_date
+  AND group_metrics.apartment_id = day_apartments.apartment_id

@@ -1,6 +1,6 @@
 /*
-  intermediate.occupancy_group_daily_projection -- for every snapshot day T and every group
-  (apartment or area) of T's actual rows, the projection made from it: D = T+1 ..
+  intermediate.occupancy_group_daily_projection -- for every group (apartment or area) of the
+  actual rows of T, the latest snapshot day, the projection made from it: D = T+1 ..
   T+@forward_days, from S(T) and R(T) only (SPEC §4b).
 
   The rules of intermediate.occupancy_daily_projection (SPEC §4), within a group: the pairs of
@@ -8,27 +8,32 @@
   ('(unknown)' area for a missing apartment or an empty area), and each group's chain starts at
   its own actual period_end_rooms(T); total_rooms = the group's total_rooms(T).
 
-  kind   INCREMENTAL_BY_TIME_RANGE on as_of_snapshot_date (= T), lookback @lookback_days
-  grain  (as_of_snapshot_date, group_kind, group_key, snapshot_date)
+  kind   FULL, of T only: it reads one snapshot day (S(T), R(T), T's group rows), so a rebuild
+         costs the same at any history length; unlike the company-wide projection, older
+         as-of days are not kept (the accuracy table measures the company-wide projection)
+  grain  (group_kind, group_key, snapshot_date)
   owner  analytics-engineering
 */
 MODEL (
   name intermediate.occupancy_group_daily_projection,
-  kind INCREMENTAL_BY_TIME_RANGE (
-    time_column as_of_snapshot_date,
-    lookback @lookback_days
-  ),
-  grain (as_of_snapshot_date, group_kind, group_key, snapshot_date),
+  kind FULL,
+  grain (group_kind, group_key, snapshot_date),
   owner 'analytics-engineering',
   signals [lake_has_snapshot(lake_root := @lake_root)],
   audits (
-    unique_grain(partition_by := as_of_snapshot_date, columns := (group_kind, group_key, snapshot_date)),
+    unique_combination_of_columns(columns := (group_kind, group_key, snapshot_date)),
     not_null(columns := (as_of_snapshot_date, group_kind, group_key, snapshot_date))
   ),
   description 'Projected daily occupancy per apartment and per area for the forward_days days after each snapshot day.'
 );
 
-WITH as_of_groups AS (
+WITH latest_snapshot AS (
+  SELECT
+    MAX(snapshot_date) AS as_of_snapshot_date
+  FROM intermediate.occupancy_daily_actuals
+),
+
+as_of_groups AS (
   SELECT
     snapshot_date AS as_of_snapshot_date,
     group_kind,
@@ -39,7 +44,7 @@ WITH as_of_groups AS (
     period_end_rooms,
     total_rooms
   FROM intermediate.occupancy_group_daily_actuals
-  WHERE snapshot_date BETWEEN @start_date AND @end_date
+  WHERE snapshot_date = (SELECT as_of_snapshot_date FROM latest_snapshot)
 ),
 
 projection_days AS (
@@ -65,7 +70,7 @@ as_of_apartments AS (
     id AS apartment_id,
     @area_group(area) AS area
   FROM raw.apartments
-  WHERE snapshot_date BETWEEN @start_date AND @end_date
+  WHERE snapshot_date = (SELECT as_of_snapshot_date FROM latest_snapshot)
 ),
 
 as_of_tenant_rooms AS (
@@ -78,7 +83,7 @@ as_of_tenant_rooms AS (
     move_in_date,
     moveout_date
   FROM silver.tenant_room_snapshot_daily
-  WHERE snapshot_date BETWEEN @start_date AND @end_date
+  WHERE snapshot_date = (SELECT as_of_snapshot_date FROM latest_snapshot)
 ),
 
 -- every pair of S(T) under its apartment and under its area of T
