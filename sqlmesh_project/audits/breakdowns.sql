@@ -6,7 +6,7 @@
 */
 
 -- Areas: every count column sums to the company-wide row (the '(unknown)' area takes the
--- rest), and the two have the same dates.
+-- rest; a date without any group sums to zeros), and no group has a date the company lacks.
 AUDIT (
   name metrics_by_area_add_up
 );
@@ -30,15 +30,13 @@ FROM gold.occupancy_daily_metrics AS company
 FULL OUTER JOIN group_sums
   ON company.snapshot_date = group_sums.snapshot_date
 WHERE company.snapshot_date IS NULL
-  OR (group_sums.snapshot_date IS NULL AND company.total_rooms + company.period_end_rooms + company.new_moveouts
-    + company.applications + company.period_start_rooms > 0)
-  OR company.applications IS DISTINCT FROM group_sums.applications
-  OR company.new_moveins IS DISTINCT FROM group_sums.new_moveins
-  OR company.new_moveouts IS DISTINCT FROM group_sums.new_moveouts
-  OR company.occupancy_delta IS DISTINCT FROM group_sums.occupancy_delta
-  OR company.period_start_rooms IS DISTINCT FROM group_sums.period_start_rooms
-  OR company.period_end_rooms IS DISTINCT FROM group_sums.period_end_rooms
-  OR company.total_rooms IS DISTINCT FROM group_sums.total_rooms;
+  OR COALESCE(group_sums.applications, 0) <> company.applications
+  OR COALESCE(group_sums.new_moveins, 0) <> company.new_moveins
+  OR COALESCE(group_sums.new_moveouts, 0) <> company.new_moveouts
+  OR COALESCE(group_sums.occupancy_delta, 0) <> company.occupancy_delta
+  OR COALESCE(group_sums.period_start_rooms, 0) <> company.period_start_rooms
+  OR COALESCE(group_sums.period_end_rooms, 0) <> company.period_end_rooms
+  OR COALESCE(group_sums.total_rooms, 0) <> company.total_rooms;
 
 -- Apartments: the same, except that their total_rooms leaves out rooms without apartment
 -- (so it may only be smaller).

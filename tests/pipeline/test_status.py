@@ -309,6 +309,8 @@ def test_status_after_daily_then_gap_correction_stale_and_mysql_down(tmp_path, m
     assert set(published) == {
         f"{gold}.occupancy_daily_metrics", f"{gold}.tenant_status_transitions",
         f"{silver}.tenant_status_history", f"{silver}.tenant_room_snapshot_daily",
+        f"{gold}.occupancy_daily_metrics_by_area", f"{gold}.occupancy_daily_metrics_by_apartment",
+        f"{gold}.occupancy_projection_accuracy",
     }  # fmt: skip
     assert all(t["as_of"] == "2026-01-08" and t["rows"] > 0 for t in published.values())
     assert data["publish"]["last_failure"] is None and data["services"]["mysql"]["ok"] is True
