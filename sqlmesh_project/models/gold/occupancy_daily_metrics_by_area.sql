@@ -9,19 +9,14 @@
   kind   VIEW (the group's actuals and its projection as of T)
   grain  (snapshot_date, area)
   owner  analytics-engineering
-  audits unique grain; the groups add up to gold.occupancy_daily_metrics on every date (SPEC §4b)
+  audits on the rows' models: their grains, and the groups adding up to the company-wide rows
+         on every date (a view of their rows is audited where they are computed, once)
 */
 MODEL (
   name gold.occupancy_daily_metrics_by_area,
   kind VIEW,
   grain (snapshot_date, area),
   owner 'analytics-engineering',
-  depends_on [gold.occupancy_daily_metrics], -- the add-up audit reads it
-  audits (
-    unique_combination_of_columns(columns := (snapshot_date, area)),
-    not_null(columns := (snapshot_date, area, is_projection, as_of_snapshot_date)),
-    metrics_by_area_add_up
-  ),
   description 'Daily occupancy KPIs per area with a projection of the next forward_days days (QuickSight).'
 );
 

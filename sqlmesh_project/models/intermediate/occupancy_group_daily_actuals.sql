@@ -11,12 +11,14 @@
     apartment_name and area come from D's apartments (NULL when the apartment is missing);
   * area groups: the area of the pair's / room's apartment in D's apartments; a missing
     apartment, a NULL or empty area, or a room without apartment_id counts under '(unknown)'.
-    So the areas of a day add up to the company-wide row exactly (audited on the gold views).
+    So the areas of a day add up to the company-wide row exactly.
   A day without a tenants snapshot has no row.
 
   kind   INCREMENTAL_BY_TIME_RANGE on snapshot_date, lookback @lookback_days (like the actuals)
   grain  (snapshot_date, group_kind, group_key)
   owner  analytics-engineering
+  audits unique grain; on each computed day the groups of each kind add up to
+         intermediate.occupancy_daily_actuals (audits/breakdowns.sql)
 */
 MODEL (
   name intermediate.occupancy_group_daily_actuals,
@@ -28,9 +30,11 @@ MODEL (
   owner 'analytics-engineering',
   tags [lake],
   signals [lake_has_snapshot(lake_root := @lake_root)],
+  depends_on [intermediate.occupancy_daily_actuals], -- the add-up audit reads it
   audits (
     unique_grain(partition_by := snapshot_date, columns := (group_kind, group_key)),
-    not_null(columns := (snapshot_date, group_kind, group_key))
+    not_null(columns := (snapshot_date, group_kind, group_key)),
+    groups_add_up_to_company(company := intermediate.occupancy_daily_actuals, time_column := snapshot_date)
   ),
   description 'Daily occupancy KPIs of each snapshot day per apartment and per area (actuals).'
 );

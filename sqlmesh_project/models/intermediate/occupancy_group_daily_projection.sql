@@ -13,6 +13,8 @@
          as-of days are not kept (the accuracy table measures the company-wide projection)
   grain  (group_kind, group_key, snapshot_date)
   owner  analytics-engineering
+  audits unique grain; on every projected date the groups of each kind add up to the
+         company-wide projection of T (audits/breakdowns.sql)
 */
 MODEL (
   name intermediate.occupancy_group_daily_projection,
@@ -20,9 +22,11 @@ MODEL (
   grain (group_kind, group_key, snapshot_date),
   owner 'analytics-engineering',
   signals [lake_has_snapshot(lake_root := @lake_root)],
+  depends_on [intermediate.occupancy_daily_projection], -- the add-up audit reads it
   audits (
     unique_combination_of_columns(columns := (group_kind, group_key, snapshot_date)),
-    not_null(columns := (as_of_snapshot_date, group_kind, group_key, snapshot_date))
+    not_null(columns := (as_of_snapshot_date, group_kind, group_key, snapshot_date)),
+    groups_add_up_to_company(company := intermediate.occupancy_daily_projection, time_column := as_of_snapshot_date)
   ),
   description 'Projected daily occupancy per apartment and per area for the forward_days days after each snapshot day.'
 );
