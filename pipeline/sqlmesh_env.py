@@ -99,6 +99,34 @@ def _project_dir() -> Path:
 
 #: the SQLMesh project (models, seeds, audits, macros, signals, tests) SQLMesh runs in
 PROJECT_DIR = _project_dir()
+
+
+def project_fingerprint(config: Config, project: Optional[Path] = None) -> str:
+    """A hash of everything SQLMesh builds the models from, to skip the plan diff when unchanged.
+
+    Covers the project's files (models, audits, macros, signals, seeds, tests, config.py), the
+    resolved configuration (its variables, dates, paths), the versions of SQLMesh and sqlglot,
+    and the source of the ``lake`` package (the macros and signals import it). A daily run whose
+    fingerprint and ``prod`` plan match those recorded after the previous successful run cannot
+    have changed models.
+    """
+    import sqlglot
+    import sqlmesh
+
+    import lake
+
+    root = project or PROJECT_DIR
+    digest = hashlib.sha256()
+    for part in (sqlmesh.__version__, sqlglot.__version__, config_to_yaml(config)):
+        digest.update(str(part).encode() + b"\0")
+    lake_dir = Path(lake.__file__).parent
+    sources = [(f"lake/{f.name}", f) for f in sorted(lake_dir.glob("*.py"))]
+    sources += [(f.relative_to(root).as_posix(), f) for f in _project_files(root)]
+    for name, f in sources:
+        digest.update(name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 #: set in the environment of SQLMesh processes started inside a warehouse session
 ENV_SESSION = "LAKEHOUSE_SESSION"
 

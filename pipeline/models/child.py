@@ -6,7 +6,10 @@ by the runner:
 1. **Inputs of the decision**: the lake's committed days and fingerprints
    (:func:`lake.manifest.committed_days`), the fingerprints the warehouse computed each day from
    (``intermediate.computed_lake_days``), the intent of an interrupted run (:data:`INTENT_TABLE`),
-   whether ``prod`` exists and whether the project differs from it (SQLMesh's plan diff).
+   whether ``prod`` exists and whether the project differs from it: SQLMesh's plan diff, skipped
+   (~1 s) when the project's fingerprint and ``prod``'s plan id are those recorded after the
+   last successful run (:data:`FINGERPRINT_TABLE`; a plan made by anything else, such as
+   ``lakehouse sqlmesh plan``, changes the plan id, and the diff runs again).
    :func:`pipeline.models.planning.decide` turns them into the plan.
 2. **Intent first**: before computing anything, the days the run may compute are written to
    :data:`INTENT_TABLE` in the warehouse itself; they are removed only when the run succeeded.
@@ -43,7 +46,7 @@ from lake.errors import LakehouseError, ModelsError
 from pipeline.models.failures import describe_failure, failure_message, raise_if_failed
 from pipeline.models.planning import BACKFILL, PLAN, backfill, decide
 from pipeline.models.report import ModelsReport, days_text
-from pipeline.sqlmesh_env import PROJECT_DIR
+from pipeline.sqlmesh_env import PROJECT_DIR, project_fingerprint
 
 log = logging.getLogger("lakehouse.models")
 
@@ -55,6 +58,8 @@ ACCURACY_MODEL = "gold.occupancy_projection_accuracy"
 RECORD_MODEL = "intermediate.computed_lake_days"
 #: the days a models run is computing, written before it computes and cleared after success
 INTENT_TABLE = "lakehouse_state.models_intent"
+#: the project (pipeline.sqlmesh_env.project_fingerprint) and prod plan of the last successful run
+FINGERPRINT_TABLE = "lakehouse_state.models_project"
 
 
 def run_job(job: dict[str, Any]) -> ModelsReport:
@@ -101,13 +106,17 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
             f"{start}: ingest dumps first"
         )
     execution_time = (as_of + dt.timedelta(days=1)).isoformat()
+    fingerprint = project_fingerprint(config)
     ctx = Context(paths=[str(PROJECT_DIR)])
     step("load")
     action = "plan"
     try:
-        has_prod = ctx.state_reader.get_environment("prod") is not None
+        prod = ctx.state_reader.get_environment("prod")
+        has_prod = prod is not None
         changed = False
-        if has_prod:
+        checked = "project"  # the step's name when the recorded fingerprint vouched for the project
+        if has_prod and _read_fingerprint(ctx.engine_adapter) != (fingerprint, prod.plan_id):
+            checked = "diff"
             # skip_tests: only the diff is wanted here (the plan that applies a change runs them)
             changed = (
                 ctx.plan_builder("prod", execution_time=execution_time, skip_tests=True).build().has_changes
@@ -122,7 +131,7 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
             plan = decide(lake, computed, **state)
         action = plan.action
         report = ModelsReport.from_plan(plan, sorted(interrupted))
-        step("diff")
+        step(checked)
         if job["dry_run"]:
             report.reason = f"{report.action} ({report.reason})"
             report.action = "dry-run"
@@ -173,6 +182,7 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
             _restate(ctx, plan.restate_after, execution_time, failures, config.kpi.forward_days)
             step("restate")
         _clear_intent(ctx.engine_adapter)
+        _write_fingerprint(ctx, fingerprint)
         report.steps = steps
         return report
     except LakehouseError:
@@ -218,6 +228,28 @@ def _restate(ctx: Any, ranges: Any, execution_time: str, failures: list[str], fo
             raise_if_failed(
                 f"sqlmesh plan --restate-model {ACCURACY_MODEL} --start {b} --end {end}", failures
             )
+
+
+def _read_fingerprint(adapter: Any) -> Optional[tuple[str, str]]:
+    """(project fingerprint, prod plan id) recorded by the last successful run, if any."""
+    if not adapter.table_exists(FINGERPRINT_TABLE):
+        return None
+    row = adapter.fetchone(f"SELECT project_fingerprint, prod_plan_id FROM {FINGERPRINT_TABLE}")
+    return (row[0], row[1]) if row else None
+
+
+def _write_fingerprint(ctx: Any, fingerprint: str) -> None:
+    """Record the project the warehouse's prod now matches (after a successful run or plan)."""
+    prod = ctx.state_reader.get_environment("prod")
+    adapter = ctx.engine_adapter
+    adapter.execute("CREATE SCHEMA IF NOT EXISTS lakehouse_state")
+    adapter.execute(
+        f"CREATE TABLE IF NOT EXISTS {FINGERPRINT_TABLE} (project_fingerprint VARCHAR NOT NULL, "
+        "prod_plan_id VARCHAR NOT NULL, written_at TIMESTAMP)"
+    )
+    adapter.execute(f"DELETE FROM {FINGERPRINT_TABLE}")
+    if prod is not None:
+        adapter.execute(f"INSERT INTO {FINGERPRINT_TABLE} VALUES ('{fingerprint}', '{prod.plan_id}', now())")
 
 
 def _computed_days(ctx: Any) -> Optional[dict[dt.date, str]]:

@@ -53,6 +53,29 @@ def test_first_build_then_run_then_restate(project, capsys):
     assert "restated 2024-05-02" in fixed.summary()
 
 
+def test_an_unchanged_project_skips_the_plan_diff_and_a_plan_made_elsewhere_brings_it_back(project):
+    """The diff (~1 s) runs only when the project or prod may differ from the last successful run."""
+    cfg = project.config
+    lake.write_initial(cfg)
+    run_models(cfg)
+    lake.write_new_day(cfg)
+    daily = run_models(cfg)
+    assert (daily.action, daily.new_days) == ("run", [D(lake.NEW_DAY)])
+    assert "project" in daily.steps and "diff" not in daily.steps, daily.steps
+
+    # a plan made outside run_models (here a restatement with the real CLI) moves prod's plan id
+    project.sqlmesh("plan", "--restate-model", "gold.occupancy_daily_metrics", "--auto-apply", "--no-prompts")
+    after = run_models(cfg)
+    assert "diff" in after.steps and (after.action, after.reason) == ("run", "up to date"), after.steps
+    assert "diff" not in run_models(cfg).steps
+
+    # a changed configuration changes the fingerprint: diffed, and planned since the models changed
+    changed = cfg.replace(kpi=dataclasses.replace(cfg.kpi, forward_days=20))
+    replanned = run_models(changed)
+    assert "diff" in replanned.steps and (replanned.action, replanned.reason) == ("plan", "models changed")
+    assert metrics_rows(project, "is_projection") == lake.projection_new_day(20)
+
+
 def test_a_late_dump_for_a_gap_day_is_reconciled(project):
     """05-03 was processed as a gap (no row); its dump arrives after 05-04: it is restated."""
     cfg = project.config
