@@ -104,6 +104,7 @@ def run_daily(
     """Run ingest -> models -> publish. `publish=None` follows `publish.enabled`."""
     from loaders.ingest import ingest
     from pipeline.jobs import compute_models
+    from pipeline.models.runner import models_child
 
     do_publish = config.publish.enabled if publish is None else publish
     report = DailyReport()
@@ -111,10 +112,12 @@ def run_daily(
     with WarehouseSession(config, "lakehouse daily") as session:
         if session.fetched:
             report.add("warehouse", 0.0, session.fetched)
-        ingested = _timed(report, "ingest", lambda: ingest(config, start=ingest_start, end=ingest_end))
-        report.rejected = list(ingested.failures)
-        report.stale = stale_input(config, [r.day for r in ingested.results])
-        _timed(report, "models", lambda: compute_models(config, session))
+        # the SQLMesh child imports SQLMesh while the dumps are ingested (it reads nothing yet)
+        with models_child(config, session.id) as child:
+            ingested = _timed(report, "ingest", lambda: ingest(config, start=ingest_start, end=ingest_end))
+            report.rejected = list(ingested.failures)
+            report.stale = stale_input(config, [r.day for r in ingested.results])
+            _timed(report, "models", lambda: compute_models(config, session, child=child))
         session.commit()
         if do_publish:
             from publish.publisher import publish as publish_tables

@@ -42,6 +42,8 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
+from sqlmesh.core.loader import SqlMeshLoader
+
 from lake.errors import LakehouseError, ModelsError
 from pipeline.models.failures import describe_failure, failure_message, raise_if_failed
 from pipeline.models.planning import BACKFILL, PLAN, backfill, decide
@@ -60,6 +62,12 @@ RECORD_MODEL = "intermediate.computed_lake_days"
 INTENT_TABLE = "lakehouse_state.models_intent"
 #: the project (pipeline.sqlmesh_env.project_fingerprint) and prod plan of the last successful run
 FINGERPRINT_TABLE = "lakehouse_state.models_project"
+
+
+def warm_up() -> None:
+    """Import what a run needs (SQLMesh: ~1.5 s) without reading the lake, the project or the warehouse."""
+    import sqlmesh.core.console  # noqa: F401
+    from sqlmesh import Context  # noqa: F401
 
 
 def run_job(job: dict[str, Any]) -> ModelsReport:
@@ -107,7 +115,11 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
         )
     execution_time = (as_of + dt.timedelta(days=1)).isoformat()
     fingerprint = project_fingerprint(config)
-    ctx = Context(paths=[str(PROJECT_DIR)])
+    recorded = _recorded_fingerprint(config.warehouse.path)
+    # the same project as the last successful run: no plan can follow, so its unit tests (YAML
+    # that SQLMesh parses at every load) are not loaded
+    same_project = recorded is not None and recorded[0] == fingerprint
+    ctx = Context(paths=[str(PROJECT_DIR)], loader=_LoaderWithoutTests if same_project else None)
     step("load")
     action = "plan"
     try:
@@ -115,7 +127,7 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
         has_prod = prod is not None
         changed = False
         checked = "project"  # the step's name when the recorded fingerprint vouched for the project
-        if has_prod and _read_fingerprint(ctx.engine_adapter) != (fingerprint, prod.plan_id):
+        if has_prod and recorded != (fingerprint, prod.plan_id):
             checked = "diff"
             # skip_tests: only the diff is wanted here (the plan that applies a change runs them)
             changed = (
@@ -157,6 +169,9 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
             )
             step("restate")
         elif plan.action == PLAN:
+            if same_project:  # prod was changed elsewhere: this plan runs the unit tests, load them
+                ctx.close()
+                ctx = Context(paths=[str(PROJECT_DIR)])
             ctx.plan("prod", execution_time=execution_time, auto_apply=True, no_prompts=True)
             raise_if_failed("sqlmesh plan", failures)
             step("plan")
@@ -230,12 +245,38 @@ def _restate(ctx: Any, ranges: Any, execution_time: str, failures: list[str], fo
             )
 
 
-def _read_fingerprint(adapter: Any) -> Optional[tuple[str, str]]:
-    """(project fingerprint, prod plan id) recorded by the last successful run, if any."""
-    if not adapter.table_exists(FINGERPRINT_TABLE):
+def _recorded_fingerprint(warehouse: str) -> Optional[tuple[str, str]]:
+    """(project fingerprint, prod plan id) recorded by the last successful run, if any.
+
+    Read before SQLMesh opens the warehouse (it decides what SQLMesh loads), on a read-only
+    connection closed at once.
+    """
+    import duckdb
+
+    if not Path(warehouse).is_file():
         return None
-    row = adapter.fetchone(f"SELECT project_fingerprint, prod_plan_id FROM {FINGERPRINT_TABLE}")
-    return (row[0], row[1]) if row else None
+    schema, table = FINGERPRINT_TABLE.split(".")
+    try:
+        con = duckdb.connect(warehouse, read_only=True)
+    except duckdb.Error:  # unreadable here: SQLMesh will say why
+        return None
+    try:
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
+        ).fetchone()[0]
+        if not exists:
+            return None
+        row = con.execute(f"SELECT project_fingerprint, prod_plan_id FROM {FINGERPRINT_TABLE}").fetchone()
+        return (row[0], row[1]) if row else None
+    finally:
+        con.close()
+
+
+class _LoaderWithoutTests(SqlMeshLoader):
+    """SQLMesh's loader without the YAML unit tests (for runs that cannot plan: nothing to test)."""
+
+    def load_model_tests(self) -> list:
+        return []
 
 
 def _write_fingerprint(ctx: Any, fingerprint: str) -> None:
@@ -290,7 +331,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     )
     parser.add_argument("job", help="JSON file: {backfill: [start, end] or null, dry_run}")
     parser.add_argument("result", help="JSON file the result is written to")
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="import SQLMesh, then wait for a line on stdin before reading the job (end of input: exit)",
+    )
     args = parser.parse_args(argv)
+    if args.wait:
+        warm_up()
+        if not sys.stdin.readline():  # the job ended without running the models
+            return 0
     job = json.loads(Path(args.job).read_text(encoding="utf-8"))
     try:
         result: dict[str, Any] = {"report": run_job(job).to_json()}

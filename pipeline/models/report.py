@@ -74,8 +74,13 @@ class ModelsReport:
         if self.interrupted_days:
             parts.append(f"an interrupted run had begun {days_text(self.interrupted_days)}")
         if self.action != "dry-run":
-            parts.append(f"{self.seconds:.1f}s")
+            parts.append(self._seconds())
         return "; ".join(parts)
+
+    def _seconds(self) -> str:
+        """The run's seconds, with the child's steps (load, diff or project, plan/run, restate)."""
+        steps = ", ".join(f"{name} {s:.1f}s" for name, s in self.steps.items() if s >= 0.05)
+        return f"{self.seconds:.1f}s" + (f" ({steps})" if steps else "")
 
     def _backfill_summary(self) -> str:
         ranges = ", ".join(a.isoformat() if a == b else f"{a}..{b}" for a, b in self.restated)
