@@ -160,7 +160,7 @@ class _Run:
         for spec in self.specs:
             if not spec.day_column:
                 check_keys(self.wh, spec)
-        window_spec = next(s for s in self.specs if s.day_column)
+        window_spec = next(s for s in self.specs if s.windowed)
         as_of = self.wh.latest_day(window_spec)
         days = self.config.publish.snapshot_days
         self.report.as_of = as_of

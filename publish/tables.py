@@ -44,8 +44,12 @@ class TableSpec:
     columns: tuple[Column, ...]
     #: the grain = MySQL primary key, in key order
     key: tuple[str, ...]
-    #: the date column of a day-windowed table (only the last publish.snapshot_days days are kept)
+    #: the date column of a table published by day (publish/window.py): only the days whose
+    #: content changed are checksummed, deleted and loaded again; the other tables are diffed
+    #: row by row (publish/keyed.py)
     day_column: Optional[str] = None
+    #: only the last publish.snapshot_days days are kept in MySQL (the snapshot table)
+    windowed: bool = False
     #: published once the warehouse has it (the SPEC §4b tables: a warehouse built before them
     #: gets them with its next models run); the others are required
     optional: bool = False
@@ -167,6 +171,7 @@ TENANT_ROOM_SNAPSHOT_DAILY = TableSpec(
     ),
     ("snapshot_date", "tenant_id", "apartment_id", "room_id"),
     day_column="snapshot_date",
+    windowed=True,
 )
 
 _RATE = Column("occupancy_rate", "DECIMAL(5,4)", "decimal", "DECIMAL(5,4)")
@@ -184,6 +189,7 @@ OCCUPANCY_DAILY_METRICS_BY_APARTMENT = TableSpec(
         *_METRIC_COLUMNS,
     ),
     ("snapshot_date", "apartment_id"),
+    day_column="snapshot_date",  # a day changes ~1 in 100 of their rows
     optional=True,
 )
 
@@ -192,6 +198,7 @@ OCCUPANCY_DAILY_METRICS_BY_AREA = TableSpec(
     "occupancy_daily_metrics_by_area",
     (_date("snapshot_date"), _key_text("area"), *_METRIC_COLUMNS),
     ("snapshot_date", "area"),
+    day_column="snapshot_date",  # a day changes ~1 in 100 of their rows
     optional=True,
 )
 

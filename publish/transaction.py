@@ -89,9 +89,8 @@ class Planner:
     def plan(self, conn: Any, spec: TableSpec, live: LiveTable) -> Plan:
         db = self.database(spec)
         if spec.day_column:
-            return plan_window(
-                conn, self.wh, spec, db, live, self.log_database, self.window_start, self.full_verify
-            )
+            start = self.window_start if spec.windowed else None
+            return plan_window(conn, self.wh, spec, db, live, self.log_database, start, self.full_verify)
         return plan_keyed(conn, self.wh, spec, db, live)
 
 

@@ -1,7 +1,10 @@
-"""The day-windowed snapshot table: diff by day, rewrite only the days that changed.
+"""Tables published by day (``TableSpec.day_column``): diff by day, rewrite only the days that changed.
 
-`silver.tenant_room_snapshot_daily` keeps the last `publish.snapshot_days` days (≈6M rows);
-a daily publish adds one day and drops one, and a corrected dump restates a few old days.
+`silver.tenant_room_snapshot_daily` keeps the last `publish.snapshot_days` days (≈6M rows,
+``windowed``): a daily publish adds one day and drops one, and a corrected dump restates a few
+old days. The breakdowns (`gold.occupancy_daily_metrics_by_apartment`, `_by_area`) keep every
+day (≈600k rows at 400 days): a day recomputes its lookback days and its projection (≈100 of
+the ≈500 days), so a row-by-row diff would hash the whole table in MySQL twice a day for them.
 
 Plan (reads only; shared by the dry run and the publish transaction):
 

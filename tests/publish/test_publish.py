@@ -69,7 +69,10 @@ def test_mysql_types_and_primary_keys(pub_config, root):
         "occupancy_daily_metrics_by_apartment": "snapshot_date,apartment_id",
         "occupancy_projection_accuracy": "as_of_snapshot_date,snapshot_date",
         "publish_log": "id",
+        # the per-day state of the tables published by day (publish/window.py)
         "publish_days__tenant_room_snapshot_daily": "day",
+        "publish_days__occupancy_daily_metrics_by_area": "day",
+        "publish_days__occupancy_daily_metrics_by_apartment": "day",
     }
     assert cols[("occupancy_daily_metrics", "snapshot_date")] == ("date", "NO", "PRI")
     assert cols[("occupancy_daily_metrics", "occupancy_rate")] == ("decimal(5,4)", "YES", "")
@@ -245,9 +248,10 @@ def test_emptied_tables_are_refilled_completely(pub_config, root):
             schema, table = name.split(".")
             cur.execute(f"DELETE FROM `{pub_config.mysql.databases[schema]}`.`{table}`")
     report = publish(pub_config)
+    # the breakdowns (4th and 5th) and the room snapshots are published by day
     assert [(t.strategy, t.inserted, t.updated, t.deleted) for t in report.tables] == [
         ("upsert", 5, 0, 0), ("upsert", 6, 0, 0), ("upsert", 6, 0, 0),
-        ("upsert", 4, 0, 0), ("upsert", 2, 0, 0), ("upsert", 5, 0, 0), ("window", 10, 0, 0),
+        ("window", 4, 0, 0), ("window", 2, 0, 0), ("upsert", 5, 0, 0), ("window", 10, 0, 0),
     ]  # fmt: skip
     assert report.table(SNAPSHOT).days_written == 3
     assert read_all(root, pub_config) == expected(V2, SNAPSHOT_DAYS)
