@@ -1,11 +1,15 @@
 """Benchmark of `lakehouse ingest` on the `realistic` demo dumps (docs/benchmarks/ingest.md).
 
     .venv/bin/python bench/bench_ingest.py [--workdir /tmp/bench-ingest] [--days 30] [--big-factor 4]
+        [--only one-dump|tenants|backfill|workers|big-dump ...]
 
-Measures, side by side in one run:
+Measures, side by side in one run (--only: just the parts named, e.g. a quick `--only one-dump`):
 
 1. one dump: `ingest` (a fresh process: imports, parse, Parquet, manifest) against
-   `gzip -dc dump.sql.gz > /dev/null`, interleaved, median of --repeat runs -> ratio (goal <= 3);
+   `gzip -dc dump.sql.gz > /dev/null` and against ISA-L's `igzip -d -c dump.sql.gz > /dev/null`
+   (the `igzip` binary if on PATH, else `python -m isal.igzip`: the inflater `ingest` uses, so
+   the floor of the reader thread), interleaved, median of --repeat runs -> ratio to each
+   (goal <= 3 against gzip -dc);
 2. the `tenants` section alone, parsed in memory on one core (no reader thread) -> MB/s (>= 50);
 3. a backfill of --days dumps with the default workers (all CPUs) -> wall time, CPU use; and the
    first --speedup-days dumps with 1 worker, then 2 -> what the second core buys;
@@ -38,6 +42,8 @@ sys.path.insert(0, str(REPO))
 from lake.config import load_config  # noqa: E402
 
 START = dt.date(2024, 3, 1)
+#: the parts of the run, in order (--only picks some)
+PARTS = ("one-dump", "tenants", "backfill", "workers", "big-dump")
 
 _CHILD = r"""
 import json, os, resource, sys, threading, time, datetime as dt
@@ -125,10 +131,18 @@ def run_child(config: str, start: str, end: str, workers: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def gzip_seconds(path: Path) -> float:
+def igzip_command() -> list[str]:
+    """ISA-L's command-line inflater: the C binary where installed (apt `isal`), else the `isal`
+    package's Python one (interpreter start included, as for `ingest`)."""
+    binary = shutil.which("igzip")
+    return [binary] if binary else [sys.executable, "-m", "isal.igzip"]
+
+
+def inflate_seconds(command: list[str], path: Path) -> float:
+    """Wall seconds of `command -d -c path > /dev/null` (gzip or igzip)."""
     t = time.perf_counter()
     with open(os.devnull, "wb") as null:
-        subprocess.run(["gzip", "-dc", str(path)], stdout=null, check=True)
+        subprocess.run([*command, "-d", "-c", str(path)], stdout=null, check=True)
     return time.perf_counter() - t
 
 
@@ -202,21 +216,47 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--big-factor", type=int, default=4)
     ap.add_argument("--speedup-days", type=int, default=10, help="dumps ingested with 1 and with 2 workers")
+    ap.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS), help="run only these parts")
     args = ap.parse_args()
+    parts = set(args.only)
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"load average before: {load()}  (cpus: {os.cpu_count()})", flush=True)
-    dumps = ensure_dumps(workdir, args.days)
+    # the other parts read the first dump only: make no more dumps than the parts run need
+    needed = max([1] + [args.days] * ("backfill" in parts) + [args.speedup_days] * ("workers" in parts))
+    dumps = ensure_dumps(workdir, needed)
     first = sorted(dumps.glob("*.sql.gz"))[0]
     day = dt.datetime.strptime(first.name[:8], "%Y%m%d").date().isoformat()
+    ok = True
+    peaks = []
+    if "one-dump" in parts:
+        one = one_dump(args, workdir, dumps, first, day)
+        ok &= one["ratio_process"] <= 3
+        peaks.append(one["maxrss_mb"])
+    if "tenants" in parts:
+        ok &= tenants_one_core(args, first)["mb_per_s"] >= 50
+    if "backfill" in parts:
+        peaks.append(backfill_all(workdir, dumps)["worker_maxrss_mb"])
+    if "workers" in parts:
+        workers_1_vs_2(args, workdir, dumps)
+    if "big-dump" in parts:
+        peaks.append(big_dump_memory(args, workdir, first, day)["maxrss_mb"])
+    print(f"load average after: {load()}", flush=True)
+    ok &= max(peaks, default=0) < 1024
+    print("targets met" if ok else "TARGETS MISSED", flush=True)
+    return 0 if ok else 1
 
-    # 1. one dump vs gzip -dc, interleaved
+
+def one_dump(args: argparse.Namespace, workdir: Path, dumps: Path, first: Path, day: str) -> dict:
+    """1. one dump vs gzip -dc and vs igzip -d -c, interleaved."""
     lake = workdir / "lake-one"
     shutil.rmtree(lake, ignore_errors=True)
     cfg1 = write_config(workdir, dumps, lake)
-    gz, ing, inner, rss = [], [], [], []
+    igzip = igzip_command()
+    gz, igz, ing, inner, rss = [], [], [], [], []
     for _ in range(args.repeat):
-        gz.append(gzip_seconds(first))
+        gz.append(inflate_seconds(["gzip"], first))
+        igz.append(inflate_seconds(igzip, first))
         r = run_child(cfg1, day, day, 1)
         ing.append(r["seconds"])
         inner.append(r["ingest_seconds"])
@@ -227,15 +267,22 @@ def main() -> int:
         "gz_mb": first.stat().st_size / 1e6,
         "sql_mb": sql_mb,
         "gzip_dc_s": statistics.median(gz),
+        "igzip": "igzip" if len(igzip) == 1 else "python -m isal.igzip",
+        "igzip_dc_s": statistics.median(igz),
         "ingest_process_s": statistics.median(ing),
         "ingest_call_s": statistics.median(inner),
         "maxrss_mb": max(rss),
     }
     one["ratio_process"] = one["ingest_process_s"] / one["gzip_dc_s"]
     one["ratio_call"] = one["ingest_call_s"] / one["gzip_dc_s"]
+    one["ratio_process_igzip"] = one["ingest_process_s"] / one["igzip_dc_s"]
+    one["ratio_call_igzip"] = one["ingest_call_s"] / one["igzip_dc_s"]
     print(json.dumps({"one_dump": one}, indent=1), flush=True)
+    return one
 
-    # 2. tenants section on one core
+
+def tenants_one_core(args: argparse.Namespace, first: Path) -> dict:
+    """2. tenants section on one core."""
     sql = gzip.decompress(first.read_bytes())
     section = tenants_section(sql)
     del sql
@@ -243,8 +290,11 @@ def main() -> int:
     tenants = {"section_mb": len(section) / 1e6, "seconds": secs, "mb_per_s": len(section) / 1e6 / secs}
     del section
     print(json.dumps({"tenants_one_core": tenants}, indent=1), flush=True)
+    return tenants
 
-    # 3. backfill of all dumps with the default workers (0 = all CPUs)
+
+def backfill_all(workdir: Path, dumps: Path) -> dict:
+    """3. backfill of all dumps with the default workers (0 = all CPUs)."""
     lake = workdir / "lake-backfill"
     shutil.rmtree(lake, ignore_errors=True)
     r = run_child(write_config(workdir, dumps, lake), "-", "-", 0)
@@ -263,8 +313,11 @@ def main() -> int:
         "all_processes_peak_mb": r["tree_peak_mb"],
     }
     print(json.dumps({"backfill": backfill}, indent=1), flush=True)
+    return backfill
 
-    # 3b. the same first --speedup-days dumps with 1 worker and with 2: what the 2nd core buys
+
+def workers_1_vs_2(args: argparse.Namespace, workdir: Path, dumps: Path) -> dict:
+    """3b. the same first --speedup-days dumps with 1 worker and with 2: what the 2nd core buys."""
     names = sorted(dumps.glob("*.sql.gz"))[: args.speedup_days]
     first_day, last_day = (
         dt.datetime.strptime(p.name[:8], "%Y%m%d").date().isoformat() for p in (names[0], names[-1])
@@ -278,8 +331,11 @@ def main() -> int:
         speedup[f"cores_busy_{workers}_worker"] = r["cpu_seconds"] / r["seconds"]
     speedup["speedup"] = speedup["wall_s_1_worker"] / speedup["wall_s_2_worker"]
     print(json.dumps({"workers_1_vs_2": speedup}, indent=1), flush=True)
+    return speedup
 
-    # 4. a dump `big-factor` times larger (more unrelated data): memory must stay flat
+
+def big_dump_memory(args: argparse.Namespace, workdir: Path, first: Path, day: str) -> dict:
+    """4. a dump `big-factor` times larger (more unrelated data): memory must stay flat."""
     big_dir = workdir / "dumps-big"
     big_dir.mkdir(exist_ok=True)
     big_sql = big_dump(first, big_dir / first.name, args.big_factor)
@@ -288,11 +344,7 @@ def main() -> int:
     r = run_child(write_config(workdir, big_dir, lake), day, day, 1)
     big = {"sql_mb": big_sql / 1e6, "seconds": r["seconds"], "maxrss_mb": r["maxrss_mb"]}
     print(json.dumps({"big_dump": big}, indent=1), flush=True)
-    print(f"load average after: {load()}", flush=True)
-    peak = max(one["maxrss_mb"], big["maxrss_mb"], backfill["worker_maxrss_mb"])
-    ok = one["ratio_process"] <= 3 and tenants["mb_per_s"] >= 50 and peak < 1024
-    print("targets met" if ok else "TARGETS MISSED", flush=True)
-    return 0 if ok else 1
+    return big
 
 
 if __name__ == "__main__":

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
+import importlib.util
 import io
 import random
+import threading
 import tracemalloc
 
 import pytest
 
 from lake.config import load_config
 from lake.errors import LoadError
+from loaders import stream as stream_module
 from loaders.dumpreader import DumpParser, wanted_tables
 from loaders.stream import ChunkReader, ChunkStream
 from tests.conftest import REPO
@@ -142,3 +146,65 @@ def test_a_stream_error_names_the_source():
         ),
     ):
         list(stream.chunks())
+
+
+def test_isal_inflates_when_installed():
+    """`isal` is a dependency for its speed: when it is importable, no stream may inflate with zlib."""
+    if importlib.util.find_spec("isal") is None:
+        pytest.skip("isal is not installed (the zlib fallback is tested below)")
+    assert stream_module.INFLATE is stream_module.ISAL
+    assert stream_module.INFLATE.name == "isal"
+    assert type(stream_module.INFLATE.new()).__module__.startswith("isal")
+
+
+@pytest.fixture(params=["zlib", "isal"])
+def inflate(request, monkeypatch):
+    """Each inflater in turn: zlib (the fallback where isal has no wheel) forced by swapping the
+    module's backend, so the fallback is tested on a machine that has isal as well."""
+    backend = {"zlib": stream_module.ZLIB, "isal": stream_module.ISAL}[request.param]
+    if backend is None:
+        pytest.skip("isal is not installed")
+    monkeypatch.setattr(stream_module, "INFLATE", backend)
+    return backend
+
+
+def parse_stream(data: bytes, name: str) -> tuple[dict, ChunkStream]:
+    """`parse` of a ChunkStream over `data`; fails, not hangs, if the reader thread never ends."""
+    got: list = []
+    with ChunkStream(io.BytesIO(data), name) as stream:
+        consumer = threading.Thread(target=lambda: got.append(parse(stream.chunks())), daemon=True)
+        consumer.start()
+        consumer.join(timeout=60)
+        assert not consumer.is_alive(), "the stream never ended (an inflate loop that does not stop)"
+    assert got, "the parse failed (see the thread's exception above)"
+    return got[0], stream
+
+
+def test_multi_member_gzip_and_damaged_gzip_with_each_inflater(inflate, monkeypatch):
+    """`cat a.gz b.gz` is one valid gzip file; a truncated or corrupt one gives the same message
+    with either inflater.
+
+    The first member ends exactly where a decompress call fills OUT_SIZE: zlib then also leaves
+    the next member in `unconsumed_tail`, and a reader feeding that back looped for ever.
+    """
+    monkeypatch.setattr(stream_module, "OUT_SIZE", 4096)
+    sql = b"".join(LazyDump._generate(1))
+    cut = 3 * 4096
+    two = gzip.compress(sql[:cut], mtime=0) + gzip.compress(sql[cut:], mtime=0)
+    got, stream = parse_stream(two, "two.sql.gz")
+    assert got == parse([sql])
+    assert got["tenants"] and stream.gzip
+    assert (stream.out_bytes, stream.raw_bytes) == (len(sql), len(two))
+    assert stream.sha256 == hashlib.sha256(two).hexdigest()
+
+    for data, message in [
+        (two[:-100], "truncated.sql.gz: corrupt gzip: the compressed stream ends early (truncated file)"),
+        (
+            two[:-8] + bytes(b ^ 0xFF for b in two[-8:-4]) + two[-4:],
+            "bad.sql.gz: corrupt gzip data (incorrect data check)",
+        ),
+    ]:
+        name = message.split(":")[0]
+        with ChunkStream(io.BytesIO(data), name) as stream, pytest.raises(LoadError) as err:
+            list(stream.chunks())
+        assert str(err.value) == message, inflate.name
