@@ -31,7 +31,6 @@ import gzip
 import json
 import os
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -102,6 +101,7 @@ def drop_databases(cfg: Config) -> None:
 
 def prepare(staging: Config, workdir: Path, days: int, runs: int) -> tuple[Config, Path, list[Path]]:
     """A `days`-day lake, its warehouse built and published, and the new days' dumps set aside."""
+    from lake.marts import export_marts
     from pipeline.models import run_models
     from pipeline.sqlmesh_env import config_to_yaml
     from publish.publisher import publish
@@ -115,13 +115,14 @@ def prepare(staging: Config, workdir: Path, days: int, runs: int) -> tuple[Confi
     cfg_file.write_text(config_to_yaml(cfg), encoding="utf-8")
     t0 = time.perf_counter()
     report = run_models(cfg)
+    export_marts(cfg)  # the first export writes every day's file: a daily run writes one
     built = time.perf_counter() - t0
     drop_databases(cfg)
     t0 = time.perf_counter()
     publish(cfg)
     published = time.perf_counter() - t0
     print(
-        f"{days} days: first build {built:.1f}s ({report.action}), first publish {published:.1f}s",
+        f"{days} days: first build and marts {built:.1f}s ({report.action}), first publish {published:.1f}s",
         flush=True,
     )
     return cfg, cfg_file, dumps
@@ -149,14 +150,17 @@ def daily(cfg: Config, cfg_file: Path, dump: Path, days: int) -> DailyRun:
         [sys.executable, "-m", "pipeline.cli", "--config", str(cfg_file), "daily"],
         cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    out, _ = proc.communicate()
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    # wait4: this job's own rusage; its ru_maxrss is the largest RSS of the job and of the
+    # descendants it waited for (KB on Linux)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"lakehouse daily exited {proc.returncode}:\n{out[-3000:]}")
     steps = {m.group(1): float(m.group(2)) for m in re.finditer(r"^\[(\w+)\] ([0-9.]+)s", out, re.M)}
-    # ru_maxrss of RUSAGE_CHILDREN: the largest of the waited-for descendants (KB on Linux)
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return DailyRun(days, wall, steps, rss, out)
+    return DailyRun(days, wall, steps, usage.ru_maxrss / 1024, out)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
