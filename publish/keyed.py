@@ -5,10 +5,12 @@ These tables are rebuilt upstream every day (history versions get rewritten, pro
 
 Plan (reads only; shared by the dry run and the publish transaction):
 
-* the table's (rows, checksum) in MySQL equals the warehouse's -> ``unchanged``;
+* MySQL's (key, row hash) pairs are pulled in one pass (:func:`publish.published.key_hashes`);
+  their count and sum are the table's (rows, checksum) in MySQL;
+* that equals the warehouse's -> ``unchanged``;
 * the table is empty (just created: strategy ``create``) -> load every row (the bulk path);
-* otherwise pull MySQL's (key, row hash) pairs (:func:`publish.published.key_hashes`) and let
-  DuckDB join them with the warehouse's by key (:meth:`publish.warehouse.Warehouse.changes`):
+* otherwise DuckDB joins the pulled pairs with the warehouse's by key
+  (:meth:`publish.warehouse.Warehouse.changes`):
   keys only in the warehouse are inserted, keys whose row hash differs are updated, keys only
   in MySQL (stale projections beyond the horizon, rewritten history versions) are deleted.
 
@@ -86,14 +88,15 @@ def plan_keyed(conn: Any, wh: Warehouse, spec: TableSpec, database: str, live: L
         plan.note = f"live primary key ({', '.join(live.primary_key) or 'none'}) replaced by the grain"
     elif plan.added_columns:
         plan.strategy = "rewrite"
-    with conn.cursor() as cur:
-        live_rows, live_sum = published.fingerprint(cur, database, spec.name, common)
+    # one pass over the MySQL table: its (key, row hash) pairs, whose count and sum are also its
+    # fingerprint (the same sum published.fingerprint computes in MySQL)
+    pulled = published.key_hashes(conn, database, spec, common)
+    live_rows, live_sum = pulled.num_rows, sum(pulled.column("h").to_pylist())
     if plan.strategy == "upsert" and (live_rows, live_sum) == expected:
         plan.strategy = "unchanged"
     elif live_rows == 0:
         plan.inserted = expected[0]
     else:
-        pulled = published.key_hashes(conn, database, spec, common)
         changes = wh.changes(spec, common, pulled)
         plan.inserted, plan.updated, plan.deleted = changes.inserted, changes.updated, changes.deleted
         if plan.strategy == "rewrite":
