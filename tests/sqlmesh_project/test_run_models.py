@@ -6,12 +6,14 @@ import dataclasses
 import datetime as dt
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from lake.errors import ModelsError
 from pipeline.models import run_models
+from pipeline.models.runner import models_child
 from tests.sqlmesh_project import small_lake as lake
 from tests.sqlmesh_project.conftest import history_rows, metrics_rows
 from tests.sqlmesh_project.lakefiles import room, tenant, write_day
@@ -74,6 +76,27 @@ def test_an_unchanged_project_skips_the_plan_diff_and_a_plan_made_elsewhere_brin
     replanned = run_models(changed)
     assert "diff" in replanned.steps and (replanned.action, replanned.reason) == ("plan", "models changed")
     assert metrics_rows(project, "is_projection") == lake.projection_new_day(20)
+
+
+def test_a_child_started_before_the_ingest_computes_what_was_ingested_meanwhile(project):
+    """The daily job starts the SQLMesh child before ingesting: it must read the lake only when run."""
+    cfg = project.config
+    with models_child(cfg) as child:
+        lake.write_initial(cfg)  # the "ingest", while the child imports SQLMesh and waits
+        report = child.run()
+    assert (report.action, report.as_of) == ("plan", D("2024-05-04"))
+    assert metrics_rows(project) == {**lake.ACTUALS_INITIAL, **lake.projection_initial(10)}
+
+
+def test_a_child_started_ahead_and_never_run_exits_without_touching_anything(project):
+    cfg = project.config
+    lake.write_initial(cfg)
+    with models_child(cfg) as child:
+        proc = child._proc
+        time.sleep(4)  # SQLMesh is imported by then
+        assert proc.poll() is None  # still waiting for its job
+    assert proc.returncode is not None
+    assert not Path(cfg.warehouse.path).exists()
 
 
 def test_a_late_dump_for_a_gap_day_is_reconciled(project):
