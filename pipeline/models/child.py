@@ -37,6 +37,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -352,5 +353,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     return 1 if "error" in result else 0
 
 
+def exit_now(code: int) -> None:
+    """Exit without the interpreter's teardown of SQLMesh's modules and objects (~0.3 s).
+
+    Everything that matters is done by then: the warehouse connection is closed (checkpointed)
+    by ``run_job`` and the result file is written; the streams and logs are flushed here.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())
