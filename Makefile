@@ -32,10 +32,11 @@ lint: setup
 	$(BIN)/ruff format --check $(SRC)
 	$(BIN)/vermin --target=3.9- --violations --no-tips --eval-annotations $(SRC)
 
-# the default suite, then the pipeline tests on the DuckDB 1.4 / Python 3.9 set (~5 min); the
-# slowest tests are listed at the end (--durations), so a CI log says where the time goes
+# every test (-m "": the slow and browser ones too; a plain `pytest` runs the quick suite), then
+# the pipeline tests on the DuckDB 1.4 / Python 3.9 set (~5 min); the slowest tests are listed at
+# the end (--durations), so a CI log says where the time goes
 test: lint
-	$(BIN)/python -m pytest --durations=30 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "" --durations=30 $(PYTEST_ARGS)
 	$(MAKE) test-duckdb14
 
 # The pipeline tests against the DuckDB 1.4 LTS set of AWS Glue Python Shell
@@ -46,7 +47,7 @@ PYTHON14 ?= $(firstword $(shell for p in python3.9 $(wildcard $(HOME)/.pyenv/ver
 TESTS14  ?= tests/sqlmesh_project tests/pipeline/test_planning.py tests/loaders
 # (`sqlmesh ui` is a development extra, not part of the Glue set)
 test-duckdb14: $(VENV14)/.installed
-	$(VENV14)/bin/python -m pytest $(TESTS14) --ignore=tests/sqlmesh_project/test_sqlmesh_ui.py -q $(PYTEST_ARGS)
+	$(VENV14)/bin/python -m pytest -m "" $(TESTS14) --ignore=tests/sqlmesh_project/test_sqlmesh_ui.py -q $(PYTEST_ARGS)
 
 $(VENV14)/.installed: pyproject.toml deploy/glue/constraints-py39.txt
 	test -x $(VENV14)/bin/python || $(PYTHON14) -m venv $(VENV14)

@@ -23,7 +23,9 @@ from lake.storage import storage_for
 from tests.pipeline.conftest import make_deployment, product_rows
 from tests.pipeline.test_daily import START
 
+# end to end with the real SQLMesh: `make test` runs them, a plain `pytest` does not
 pytestmark = pytest.mark.slow
+
 DAYS = [START + dt.timedelta(days=i) for i in range(6)]
 #: the moments `lakehouse daily` is killed at: the first log line containing the text (None: a
 #: time after the start), then the delay in seconds. Start-up, between the corrected days of the

@@ -13,8 +13,13 @@ import datetime as dt
 import subprocess
 import sys
 
+import pytest
+
 from tests.sqlmesh_project import small_lake as lake
 from tests.sqlmesh_project.lakefiles import tenant, write_day
+
+# end to end with the real SQLMesh: `make test` runs them, a plain `pytest` does not
+pytestmark = pytest.mark.slow
 
 D = dt.date.fromisoformat
 

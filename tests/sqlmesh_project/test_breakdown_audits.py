@@ -18,6 +18,9 @@ import pytest
 
 from tests.sqlmesh_project import small_lake as lake
 
+# end to end with the real SQLMesh: `make test` runs them, a plain `pytest` does not
+pytestmark = pytest.mark.slow
+
 AUDIT = "groups_add_up_to_company"
 
 

@@ -18,6 +18,9 @@ from tests.sqlmesh_project import small_lake as lake
 from tests.sqlmesh_project.conftest import history_rows, metrics_rows
 from tests.sqlmesh_project.lakefiles import room, tenant, write_day
 
+# end to end with the real SQLMesh: `make test` runs them, a plain `pytest` does not
+pytestmark = pytest.mark.slow
+
 D = dt.date.fromisoformat
 
 

@@ -8,9 +8,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pytest
+
 from tests.sqlmesh_project import small_lake as lake
 from tests.sqlmesh_project.conftest import history_rows, make_project, metrics_rows
 from tests.sqlmesh_project.lakefiles import room, tenant, write_day
+
+# end to end with the real SQLMesh: `make test` runs them, a plain `pytest` does not
+pytestmark = pytest.mark.slow
 
 CONTRACT_COLUMNS = {
     "silver.tenant_daily_snapshots": [
