@@ -46,6 +46,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 import bench_models  # noqa: E402
+from bench_publish import drop_databases  # noqa: E402
 
 from lake.config import Config  # noqa: E402
 
@@ -87,18 +88,6 @@ def write_dumps(cfg: Config, days: int, runs: int) -> list[Path]:
             tmp.rename(path)
         paths.append(path)
     return paths
-
-
-def drop_databases(cfg: Config) -> None:
-    from publish.connection import connect_mysql
-
-    con = connect_mysql(cfg)
-    try:
-        with con.cursor() as cur:
-            for db in cfg.mysql.databases.values():
-                cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
-    finally:
-        con.close()
 
 
 def prepare(staging: Config, workdir: Path, days: int, runs: int) -> tuple[Config, Path, list[Path]]:

@@ -130,7 +130,7 @@ def project_without_4b(tree: Path) -> Path:
     """
     shutil.rmtree(tree, ignore_errors=True)
     ignore = shutil.ignore_patterns("__pycache__", ".cache", "logs")
-    for package in ("lake", "loaders", "pipeline", "publish", "demo", "sqlmesh_project"):
+    for package in ("lake", "loaders", "pipeline", "publish", "demo", "sqlmesh_project", "bench"):
         shutil.copytree(REPO / package, tree / package, ignore=ignore)
     project = tree / "sqlmesh_project"
     for model in SECTION_4B:
@@ -148,24 +148,20 @@ def project_without_4b(tree: Path) -> Path:
     return tree
 
 
+#: `timed_run` in a process of its own, with this script as copied into the tree (its REPO)
 _TIMED_CHILD = """
-import io, json, resource, sys, time
+import dataclasses, json, sys
+sys.path.insert(0, "bench")
+from bench_models import timed_run
 from lake.config import load_config
-from pipeline.models import run_models
-cfg = load_config(sys.argv[1])
-before = resource.getrusage(resource.RUSAGE_CHILDREN)
-out = io.StringIO()
-t0 = time.perf_counter()
-report = run_models(cfg, output=out)
-wall = time.perf_counter() - t0
-after = resource.getrusage(resource.RUSAGE_CHILDREN)
-cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-print(json.dumps({"report": report.to_json(), "wall": wall, "cpu": cpu, "log": out.getvalue()}))
+timed = timed_run(load_config(sys.argv[1]))
+print(json.dumps(dataclasses.asdict(timed) | {"report": timed.report.to_json()}))
 """
 
 
 def timed_run_in(tree: Path, cfg: Config) -> Timed:
-    """`timed_run` with the code in `tree` (a process of its own: its packages, its project)."""
+    """`timed_run` with the code in `tree`: a process of its own, with its packages, its project
+    and its copy of this script."""
     import json
     import subprocess
 

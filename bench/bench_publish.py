@@ -271,7 +271,8 @@ def _config(warehouse: str, snapshot_days: int) -> Config:
     )
 
 
-def _drop(cfg: Config) -> None:
+def drop_databases(cfg: Config) -> None:
+    """DROP the bench's MySQL databases (config.mysql.databases)."""
     con = connect_mysql(cfg)
     try:
         with con.cursor() as cur:
@@ -318,7 +319,7 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     cfg_n = _config(day_n, args.snapshot_days)
     cfg_n1 = _config(day_n1, args.snapshot_days)
-    _drop(cfg_n)
+    drop_databases(cfg_n)
     figures: dict[str, Any] = {"warehouse_rows": counts, "synthesize_seconds": round(synth_n, 1)}
     try:
         secs, restore = _timed("restore (empty MySQL)", lambda: publish(cfg_n))
@@ -353,14 +354,14 @@ def main(argv: Optional[list[str]] = None) -> int:
         secs, _ = _timed("full verify", lambda: publish(cfg_n1, full_verify=True))
         figures["full_verify"] = {"seconds": round(secs, 1)}
 
-        _drop(cfg_n1)
+        drop_databases(cfg_n1)
         secs, restore1 = _timed("restore again after DROP DATABASE", lambda: publish(cfg_n1))
         rows = sum(t.total for t in restore1.tables)
         figures["restore_after_wipe"] = {"seconds": round(secs, 1), "rows": rows,
                                          "rows_per_second": round(rows / secs)}  # fmt: skip
     finally:
         if not args.keep:
-            _drop(cfg_n)
+            drop_databases(cfg_n)
         if not args.workdir:
             for f in (day_n, day_n1):
                 if os.path.exists(f):
