@@ -57,6 +57,19 @@ class Project:
             pytest.fail(f"sqlmesh {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-6000:]}")
         return proc
 
+    def lakehouse(self, *args: str, check: bool = False, **env: str) -> subprocess.CompletedProcess:
+        """Run the real `lakehouse` CLI on this project's config; `check`: fail the test unless it exits 0."""
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", "--config", str(self.config_file), *args],
+            env=self.env(**env),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if check and proc.returncode != 0:
+            pytest.fail(f"lakehouse {' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-6000:]}")
+        return proc
+
     def query(self, sql: str) -> list[tuple]:
         con = duckdb.connect(self.config.warehouse.path, read_only=True)
         try:

@@ -10,8 +10,6 @@ Actuals: 05-02 end 3 (0.7500), 05-04 end 2 (0.5000); 05-03 is a gap day (no row)
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 
 import pytest
 
@@ -22,14 +20,6 @@ from tests.sqlmesh_project.lakefiles import tenant, write_day
 pytestmark = pytest.mark.slow
 
 D = dt.date.fromisoformat
-
-
-def lakehouse(project, *args: str) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "--config", str(project.config_file), *args],
-        env=project.env(), capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
 
 
 def accuracy(project) -> list[tuple]:
@@ -44,7 +34,7 @@ def accuracy(project) -> list[tuple]:
 
 def test_each_projection_meets_the_actuals_that_arrived_and_a_corrected_day_changes_its_rows(project):
     lake.write_initial(project.config)
-    lakehouse(project, "models")
+    project.lakehouse("models", check=True)
     assert accuracy(project) == [
         ("2024-05-01", "2024-05-02", 1, 3, 3, 0, "0.7500", "0.7500", "0.0000"),
         ("2024-05-01", "2024-05-04", 3, 2, 2, 0, "0.5000", "0.5000", "0.0000"),
@@ -61,7 +51,7 @@ def test_each_projection_meets_the_actuals_that_arrived_and_a_corrected_day_chan
         "2024-05-01",
         [*lake.DAYS["2024-05-01"][:2], c_without_moveout, *lake.DAYS["2024-05-01"][3:]],
     )
-    lakehouse(project, "models")
+    project.lakehouse("models", check=True)
     assert accuracy(project) == [
         ("2024-05-01", "2024-05-02", 1, 3, 3, 0, "0.7500", "0.7500", "0.0000"),
         ("2024-05-01", "2024-05-04", 3, 3, 2, 1, "0.7500", "0.5000", "0.2500"),
@@ -71,7 +61,7 @@ def test_each_projection_meets_the_actuals_that_arrived_and_a_corrected_day_chan
     # a new day adds the rows whose D is that day: 05-05 (actual end 2) against the projections
     # as of 05-01 (h 4: C kept by the corrected dump -> 3), 05-02 (h 3: 2) and 05-04 (h 1: 2)
     lake.write_new_day(project.config)
-    lakehouse(project, "models")
+    project.lakehouse("models", check=True)
     new_rows = [r for r in accuracy(project) if r[1] == "2024-05-05"]
     assert [(r[0], r[2], r[3], r[4], r[5]) for r in new_rows] == [
         ("2024-05-01", 4, 3, 2, 1),

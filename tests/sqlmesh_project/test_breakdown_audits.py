@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 
 import duckdb
 import pytest
@@ -22,14 +21,6 @@ from tests.sqlmesh_project import small_lake as lake
 pytestmark = pytest.mark.slow
 
 AUDIT = "groups_add_up_to_company"
-
-
-def lakehouse(project, *args: str) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "--config", str(project.config_file), *args],
-        env=project.env(), capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
 
 
 def tamper(project, model: str, update: str) -> None:
@@ -79,7 +70,7 @@ def audit(project, model: str) -> subprocess.CompletedProcess:
 )
 def test_a_group_row_that_does_not_add_up_fails_the_audit(project, model, update):
     lake.write_initial(project.config)
-    lakehouse(project, "models")
+    project.lakehouse("models", check=True)
     passed = audit(project, model)
     assert passed.returncode == 0, passed.stdout[-3000:]
     assert re.search(rf"{AUDIT} on model {model} \S* ?PASS", passed.stdout), passed.stdout[-3000:]
@@ -93,7 +84,7 @@ def test_a_group_row_that_does_not_add_up_fails_the_audit(project, model, update
 def test_the_apartments_may_have_fewer_rooms_than_the_company(project):
     """A room without apartment is in no apartment: the apartments' total_rooms may be smaller."""
     lake.write_initial(project.config)
-    lakehouse(project, "models")
+    project.lakehouse("models", check=True)
     tamper(
         project,
         "intermediate.occupancy_group_daily_actuals",

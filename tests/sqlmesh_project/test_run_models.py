@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -178,19 +176,9 @@ def test_an_empty_lake_is_an_error(project):
         run_models(project.config)
 
 
-def _lakehouse(project, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "--config", str(project.config_file), *args],
-        env=project.env(**env),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 def test_lakehouse_models_command(project):
     lake.write_initial(project.config)
-    dry = _lakehouse(project, "models", "--dry-run")
+    dry = project.lakehouse("models", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.startswith("models (dry run): would plan (first build), as of 2024-05-04")
     if Path(project.config.warehouse.path).exists():  # the dry run built nothing
@@ -198,12 +186,12 @@ def test_lakehouse_models_command(project):
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'gold'"
         ) == [(0,)]
 
-    done = _lakehouse(project, "models")
+    done = project.lakehouse("models")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("models: plan (first build), as of 2024-05-04")
     assert metrics_rows(project) == {**lake.ACTUALS_INITIAL, **lake.projection_initial(10)}
 
-    assert _lakehouse(project, "models", "--restate-from", "2024-05-02").returncode == 2  # see backfill
+    assert project.lakehouse("models", "--restate-from", "2024-05-02").returncode == 2  # see backfill
 
 
 def _updated_at(project) -> dict[str, object]:
@@ -215,13 +203,13 @@ def _updated_at(project) -> dict[str, object]:
 
 def test_lakehouse_backfill_recomputes_exactly_the_range_and_nothing_after(project):
     lake.write_initial(project.config)
-    assert _lakehouse(project, "models").returncode == 0
+    assert project.lakehouse("models").returncode == 0
     built = _updated_at(project)
 
     # 05-02 is corrected in the lake; a backfill of 05-01 alone recomputes 05-01 only: 05-02
     # keeps the values of its old dump (nothing after the range is touched)
     lake.write_corrected_day(project.config)
-    first = _lakehouse(project, "backfill", "--start", "2024-05-01", "--end", "2024-05-01")
+    first = project.lakehouse("backfill", "--start", "2024-05-01", "--end", "2024-05-01")
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith(
         "backfill: recomputed 2024-05-01 in every model reading the lake; nothing after (the "
@@ -237,7 +225,7 @@ def test_lakehouse_backfill_recomputes_exactly_the_range_and_nothing_after(proje
     # a new day is ingested but not computed: a backfill of 05-02 corrects 05-02, leaves 05-04
     # as it was and does not compute 05-05 (that is `lakehouse models`' job)
     lake.write_new_day(project.config)
-    second = _lakehouse(project, "backfill", "--start", "2024-05-02")
+    second = project.lakehouse("backfill", "--start", "2024-05-02")
     assert second.returncode == 0, second.stderr
     assert "recomputed 2024-05-02..2024-05-04" in second.stdout
     assert "lake content changed on 2024-05-02" in second.stdout
@@ -253,7 +241,7 @@ def test_lakehouse_backfill_recomputes_exactly_the_range_and_nothing_after(proje
     ]
 
     # then the models job computes the new day as usual
-    assert _lakehouse(project, "models").returncode == 0
+    assert project.lakehouse("models").returncode == 0
     assert metrics_rows(project, "snapshot_date = '2024-05-05' AND NOT is_projection") == {
         lake.NEW_DAY: lake.ACTUAL_NEW_DAY
     }
@@ -263,10 +251,10 @@ def test_lakehouse_backfill_recomputes_exactly_the_range_and_nothing_after(proje
 def test_lakehouse_backfill_refuses_a_range_it_cannot_recompute_and_changes_nothing(project):
     lake.write_initial(project.config)
     lake.write_new_day(project.config)  # 05-05 ingested, computed below only by `models`
-    none_yet = _lakehouse(project, "backfill", "--start", "2024-05-02")
+    none_yet = project.lakehouse("backfill", "--start", "2024-05-02")
     assert none_yet.returncode == 1 and "`lakehouse models` builds every lake day first" in none_yet.stderr
 
-    assert _lakehouse(project, "models").returncode == 0
+    assert project.lakehouse("models").returncode == 0
     lake.write_corrected_day(project.config)
     built = _updated_at(project)
     cases = {
@@ -278,14 +266,14 @@ def test_lakehouse_backfill_refuses_a_range_it_cannot_recompute_and_changes_noth
         ("--end", "2024-05-02"): "Missing option '--start'",
     }
     for args, message in cases.items():
-        proc = _lakehouse(project, "backfill", *args)
+        proc = project.lakehouse("backfill", *args)
         assert proc.returncode == 2, (args, proc.stderr)
         assert message in proc.stderr, (args, proc.stderr)
         assert len(proc.stderr.strip().splitlines()) <= 4, proc.stderr  # click: usage, hint, error
     assert _updated_at(project) == built
 
     # a changed project must be planned first
-    changed = _lakehouse(project, "backfill", "--start", "2024-05-02", LAKEHOUSE__KPI__FORWARD_DAYS="20")
+    changed = project.lakehouse("backfill", "--start", "2024-05-02", LAKEHOUSE__KPI__FORWARD_DAYS="20")
     assert changed.returncode == 1 and "`lakehouse models` applies the change first" in changed.stderr
     assert _updated_at(project) == built
 
@@ -297,7 +285,7 @@ def test_lakehouse_models_exits_non_zero_on_a_failed_audit(project):
         [tenant(i, 6, apartment_id=1, room_id=i, move_in_date="2024-01-01") for i in (1, 2)],
         [room(1, 1)],
     )
-    proc = _lakehouse(project, "models")
+    proc = project.lakehouse("models")
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith(
