@@ -79,7 +79,7 @@ AUDIT (
 );
 SELECT *
 FROM @this_model
-WHERE horizon_days IS DISTINCT FROM snapshot_date - as_of_snapshot_date
+WHERE horizon_days IS DISTINCT FROM DATE_DIFF('day', as_of_snapshot_date, snapshot_date)
   OR horizon_days NOT BETWEEN 1 AND @forward_days
   OR error_rooms IS DISTINCT FROM projected_period_end_rooms - actual_period_end_rooms
   OR error_rate IS DISTINCT FROM projected_occupancy_rate - actual_occupancy_rate;

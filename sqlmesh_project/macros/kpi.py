@@ -46,3 +46,25 @@ def area_group(evaluator, area):
     """
     a = area.sql(dialect="duckdb")
     return exp.maybe_parse(f"CASE WHEN TRIM({a}) = '' THEN NULL ELSE {a} END", dialect="duckdb")
+
+
+#: the KPI columns every occupancy table carries after its own keys, in their published order
+KPI_COLUMNS = (
+    "applications",
+    "new_moveins",
+    "new_moveouts",
+    "occupancy_delta",
+    "period_start_rooms",
+    "period_end_rooms",
+    "total_rooms",
+    "occupancy_rate",
+    "is_projection",
+    "as_of_snapshot_date",
+    "updated_at",
+)
+
+
+@macro()
+def kpi_columns(evaluator):
+    """The KPI columns (KPI_COLUMNS), for the unions of actual and projected rows by name."""
+    return [exp.column(name) for name in KPI_COLUMNS]

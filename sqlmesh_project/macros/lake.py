@@ -13,6 +13,11 @@ the lake's manifest (:func:`lake.manifest.committed_days`):
                       hive_partitioning = true, hive_types = {'snapshot_date': DATE},
                       union_by_name = true)
 
+On the ``spark`` gateway the same view is a ``UNION ALL`` of one ``SELECT`` per committed file
+(``FROM parquet.`<file>```, its day a literal): Spark SQL has no multi-file table function,
+and a partition folder may hold files the manifest does not name. Every lake file carries the
+whole canonical schema (loaders check it), so the columns are selected by name.
+
 The views list the files the manifest names, never a glob: a day whose ingest has not
 committed yet (or died) is invisible, and a day's three tables and its fingerprint always come
 from the same commit. DuckDB inlines the view, so a model's ``WHERE snapshot_date BETWEEN
@@ -22,11 +27,12 @@ its interval.
 
 from __future__ import annotations
 
+from macros.engine import engine
 from sqlglot import exp
 from sqlmesh import macro
 
 from lake import layout, schema
-from lake.manifest import lake_days_for_root, table_files
+from lake.manifest import lake_days_for_root
 
 
 def _name(value) -> str:
@@ -43,25 +49,42 @@ def create_lake_view(evaluator, table):
     name = _name(table)
     spec = schema.TABLES[name]
     part = schema.PARTITION_COLUMN
-    files = []
+    files: list[tuple] = []
     if evaluator.runtime_stage != "loading":
-        files = table_files(lake_days_for_root(evaluator.var("lake_root")), name)
-    if files:
-        source = layout.read_sql(files)
-        columns = [f"CAST({part} AS DATE) AS {part}"] + [
-            f"CAST({c.name} AS {c.duckdb_type}) AS {c.name}" for c in spec.columns
-        ]
-    else:
-        source = f"(SELECT NULL AS {part}) AS no_committed_day_yet WHERE false"
+        days = lake_days_for_root(evaluator.var("lake_root"))
+        files = [(day, d.files[name]) for day, d in sorted(days.items()) if name in d.files]
+    if not files:
         columns = [f"CAST(NULL AS DATE) AS {part}"] + [
             f"CAST(NULL AS {c.duckdb_type}) AS {c.name}" for c in spec.columns
         ]
+        source = f"(SELECT NULL AS {part}) AS no_committed_day_yet WHERE false"
+        return f"CREATE OR REPLACE VIEW raw.{name} AS SELECT {', '.join(columns)} FROM {source}"
+    if engine(evaluator) == "spark":
+        return _spark_lake_view(name, spec, files)
+    columns = [f"CAST({part} AS DATE) AS {part}"] + [
+        f"CAST({c.name} AS {c.duckdb_type}) AS {c.name}" for c in spec.columns
+    ]
+    source = layout.read_sql([uri for _day, uri in files])
     view = f"CREATE OR REPLACE VIEW raw.{name} AS SELECT {', '.join(columns)} FROM {source}"
-    if files:
-        # the view is bound by every query on it; with the footers cached, a query touching
-        # a few partitions does not re-read all the lake's footers (S3: one GET each)
-        return [view, "SET GLOBAL parquet_metadata_cache = true"]
-    return view
+    # the view is bound by every query on it; with the footers cached, a query touching
+    # a few partitions does not re-read all the lake's footers (S3: one GET each)
+    return [view, "SET GLOBAL parquet_metadata_cache = true"]
+
+
+def _spark_lake_view(name: str, spec, files: list[tuple]) -> exp.Expression:
+    """The Spark SQL of `raw.<name>`: one SELECT per committed file, its day a literal."""
+    columns = ", ".join(
+        f"CAST({c.name} AS {exp.DataType.build(c.duckdb_type, dialect='duckdb').sql('spark')}) AS {c.name}"
+        for c in spec.columns
+    )
+    part = schema.PARTITION_COLUMN
+    selects = [
+        f"SELECT DATE '{day.isoformat()}' AS {part}, {columns} FROM parquet.`{uri.replace('`', '``')}`"
+        for day, uri in files
+    ]
+    return exp.maybe_parse(
+        f"CREATE OR REPLACE VIEW raw.{name} AS " + " UNION ALL ".join(selects), dialect="spark"
+    )
 
 
 @macro()

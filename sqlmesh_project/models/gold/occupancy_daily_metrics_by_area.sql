@@ -26,23 +26,16 @@ WITH latest_snapshot AS (
   FROM intermediate.occupancy_daily_actuals
 ),
 
-actuals AS (
-  SELECT *
+-- the group's actual rows, then its projection as of T (the same column list on both sides)
+actuals_and_projections AS (
+  SELECT snapshot_date, area, @kpi_columns()
   FROM intermediate.occupancy_group_daily_actuals
   WHERE group_kind = 'area'
-),
-
-projections AS (
-  SELECT *
+  UNION ALL
+  SELECT snapshot_date, area, @kpi_columns()
   FROM intermediate.occupancy_group_daily_projection
   WHERE group_kind = 'area'
     AND as_of_snapshot_date = (SELECT as_of_snapshot_date FROM latest_snapshot)
-),
-
-actuals_and_projections AS (
-  SELECT * FROM actuals
-  UNION ALL BY NAME
-  SELECT * FROM projections
 )
 
 SELECT

@@ -50,7 +50,7 @@ projections AS (
     occupancy_rate
   FROM intermediate.occupancy_daily_projection
   WHERE snapshot_date BETWEEN @start_date AND @end_date
-    AND snapshot_date - as_of_snapshot_date BETWEEN 1 AND @forward_days
+    AND DATE_DIFF('day', as_of_snapshot_date, snapshot_date) BETWEEN 1 AND @forward_days
 ),
 
 projected_against_actual AS (
@@ -69,7 +69,7 @@ projected_against_actual AS (
 SELECT
   as_of_snapshot_date::DATE AS as_of_snapshot_date, -- T', the snapshot the projection was made from
   snapshot_date::DATE AS snapshot_date, -- D, the projected date that now has an actual row
-  (snapshot_date - as_of_snapshot_date)::INTEGER AS horizon_days, -- h = D - T' (1 .. forward_days)
+  DATE_DIFF('day', as_of_snapshot_date, snapshot_date)::INTEGER AS horizon_days, -- h = D - T' (1 .. forward_days)
   projected_period_end_rooms::INTEGER AS projected_period_end_rooms, -- period_end_rooms projected from T'
   actual_period_end_rooms::INTEGER AS actual_period_end_rooms, -- period_end_rooms of D's actual row
   (projected_period_end_rooms - actual_period_end_rooms)::INTEGER AS error_rooms, -- projected - actual

@@ -45,19 +45,18 @@ WITH as_of_days AS (
   WHERE snapshot_date BETWEEN @start_date AND @end_date
 ),
 
+-- the horizon: 1 .. forward_days days after T
+horizon AS (
+  SELECT
+    UNNEST(GENERATE_SERIES(1, @forward_days)) AS horizon_days
+),
+
 projection_days AS (
   SELECT
-    as_of_snapshot_date,
-    CAST(
-      UNNEST(
-        GENERATE_SERIES(
-          as_of_snapshot_date + 1,
-          as_of_snapshot_date + @forward_days,
-          INTERVAL 1 DAY
-        )
-      ) AS DATE
-    ) AS snapshot_date
+    as_of_days.as_of_snapshot_date,
+    CAST(as_of_days.as_of_snapshot_date + CAST(horizon.horizon_days AS INTEGER) AS DATE) AS snapshot_date
   FROM as_of_days
+  CROSS JOIN horizon
 ),
 
 as_of_tenant_rooms AS (

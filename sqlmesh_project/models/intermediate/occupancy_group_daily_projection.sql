@@ -51,21 +51,20 @@ as_of_groups AS (
   WHERE snapshot_date = (SELECT as_of_snapshot_date FROM latest_snapshot)
 ),
 
+-- the horizon: 1 .. forward_days days after T
+horizon AS (
+  SELECT
+    UNNEST(GENERATE_SERIES(1, @forward_days)) AS horizon_days
+),
+
 projection_days AS (
   SELECT
-    as_of_snapshot_date,
-    group_kind,
-    group_key,
-    CAST(
-      UNNEST(
-        GENERATE_SERIES(
-          as_of_snapshot_date + 1,
-          as_of_snapshot_date + @forward_days,
-          INTERVAL 1 DAY
-        )
-      ) AS DATE
-    ) AS snapshot_date
+    as_of_groups.as_of_snapshot_date,
+    as_of_groups.group_kind,
+    as_of_groups.group_key,
+    CAST(as_of_groups.as_of_snapshot_date + CAST(horizon.horizon_days AS INTEGER) AS DATE) AS snapshot_date
   FROM as_of_groups
+  CROSS JOIN horizon
 ),
 
 as_of_apartments AS (

@@ -60,8 +60,8 @@ status_spans AS (
     status,
     MIN(snapshot_date) AS first_date,
     MAX(snapshot_date) AS last_date,
-    ARG_MIN_NULL(contract_type, snapshot_date) AS contract_type,
-    ARG_MIN_NULL(payment_status, snapshot_date) AS payment_status
+    @first_by(contract_type, snapshot_date) AS contract_type,
+    @first_by(payment_status, snapshot_date) AS payment_status
   FROM tenant_snapshots
   GROUP BY tenant_id, status
 ),
@@ -123,6 +123,19 @@ returning_tenant_snapshots AS (
   WHERE tenant_id IN (SELECT tenant_id FROM returning_tenants)
 ),
 
+returning_snapshots_with_previous AS (
+  SELECT
+    tenant_id,
+    snapshot_date,
+    status,
+    contract_type,
+    payment_status,
+    LAG(snapshot_date) OVER by_tenant AS previous_snapshot_date,
+    LAG(status) OVER by_tenant AS previous_status
+  FROM returning_tenant_snapshots
+  WINDOW by_tenant AS (PARTITION BY tenant_id ORDER BY snapshot_date)
+),
+
 returning_version_starts AS (
   SELECT
     tenant_id,
@@ -130,10 +143,9 @@ returning_version_starts AS (
     status,
     contract_type,
     payment_status
-  FROM returning_tenant_snapshots
-  QUALIFY LAG(snapshot_date) OVER by_tenant IS NULL
-    OR status IS DISTINCT FROM LAG(status) OVER by_tenant
-  WINDOW by_tenant AS (PARTITION BY tenant_id ORDER BY snapshot_date)
+  FROM returning_snapshots_with_previous
+  WHERE previous_snapshot_date IS NULL
+    OR status IS DISTINCT FROM previous_status
 ),
 
 version_starts AS (
@@ -182,5 +194,5 @@ SELECT
   payment_status::INTEGER AS payment_status, -- payment status at valid_from
   valid_to::DATE AS valid_to, -- last day of the version; NULL while current
   is_current::BOOLEAN AS is_current, -- last version of a tenant in the latest snapshot
-  (COALESCE(valid_to, latest_snapshot_date) - valid_from + 1)::INTEGER AS days_in_status -- days in this status, inclusive
+  (DATE_DIFF('day', valid_from, COALESCE(valid_to, latest_snapshot_date)) + 1)::INTEGER AS days_in_status -- days in this status, inclusive
 FROM versions_closed
