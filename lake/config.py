@@ -38,6 +38,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 #: running from a git checkout (not from an installed wheel, whose parent is site-packages)
 _IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file()
 
+#: the SQLMesh gateways the models can run on (models.gateway)
+MODEL_GATEWAYS = ("duckdb", "spark")
+
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
@@ -165,6 +168,29 @@ class ModelsConfig:
     #: how often a plain `sqlmesh run` looks for new lake days (the models' intervals are days and
     #: allow partials, so a day is computed as soon as its dump is committed, see docs/MODELS.md)
     cron: str = "@hourly"
+    #: the SQLMesh gateway the models run on: "duckdb" (the warehouse file, the default) or
+    #: "spark" (Apache Spark, section `spark`; docs/SCALE_OUT.md)
+    gateway: str = "duckdb"
+
+
+@dataclass(frozen=True)
+class SparkConfig:
+    """The `spark` gateway (docs/SCALE_OUT.md): where its tables live and how its session starts.
+
+    Its SQLMesh state stays in the DuckDB file ``warehouse.path`` (Spark cannot hold SQLMesh
+    state); its tables live in ``warehouse_dir`` (``spark.sql.warehouse.dir``) with a local
+    Derby metastore next to them, unless ``conf`` points the session at a catalog of its own
+    (e.g. the AWS Glue Data Catalog on Glue or EMR).
+    """
+
+    #: Spark master URL; "" = leave it to the platform (spark-submit, Glue, EMR)
+    master: str = "local[*]"
+    #: folder (or s3:// URI) of the Spark tables: spark.sql.warehouse.dir
+    warehouse_dir: str = "var/spark/warehouse"
+    #: folder of the local Derby metastore (the Spark catalog); ignored when `conf` names another
+    metastore_dir: str = "var/spark/metastore"
+    #: further Spark settings, e.g. {"spark.driver.memory": "4g"}
+    conf: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -193,6 +219,7 @@ class Config:
     mysql: MySQLConfig = field(default_factory=MySQLConfig)
     kpi: KpiConfig = field(default_factory=KpiConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
+    spark: SparkConfig = field(default_factory=SparkConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
     publish: PublishConfig = field(default_factory=PublishConfig)
     #: the file this configuration came from (None when built from defaults)
@@ -406,6 +433,11 @@ def _validate(c: Config) -> None:
         need(all(0 <= x <= 10_000 for x in codes), f"kpi.{key}", "status codes must be >= 0")
     need(1 <= c.kpi.forward_days <= 3660, "kpi.forward_days", f"must be 1..3660, got {c.kpi.forward_days}")
     need(0 <= c.kpi.lookback_days <= 366, "kpi.lookback_days", f"must be 0..366, got {c.kpi.lookback_days}")
+    need(
+        c.models.gateway in MODEL_GATEWAYS,
+        "models.gateway",
+        f"must be one of {', '.join(MODEL_GATEWAYS)}, got {c.models.gateway!r}",
+    )
     need(c.ingest.workers >= 0, "ingest.workers", "must be >= 0")
     need(c.publish.snapshot_days >= 1, "publish.snapshot_days", "must be >= 1")
     need(c.publish.batch_rows >= 1, "publish.batch_rows", "must be >= 1")
@@ -443,6 +475,11 @@ def _resolve_paths(c: Config, base: Path, source_file: Optional[str]) -> Config:
             c.warehouse,
             path=_resolve(base, c.warehouse.path),
             persist_uri=_resolve(base, c.warehouse.persist_uri) if c.warehouse.persist_uri else None,
+        ),
+        spark=dataclasses.replace(
+            c.spark,
+            warehouse_dir=_resolve(base, c.spark.warehouse_dir),
+            metastore_dir=_resolve(base, c.spark.metastore_dir),
         ),
         mysql=dataclasses.replace(c.mysql, tls=tls),
         source_file=source_file,

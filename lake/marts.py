@@ -41,6 +41,7 @@ from typing import Any, Optional
 from lake.config import Config
 from lake.layout import join, manifest_dir
 from lake.schema import PARTITION_COLUMN
+from lake.spark import COPY_VERSIONS
 from lake.storage import sha256_file, storage_for
 
 log = logging.getLogger("lakehouse.marts")
@@ -198,25 +199,36 @@ def export_marts(config: Config, session: Optional[str] = None) -> MartsReport:
 
 
 def _computed_from(con: Any) -> dict[str, str]:
-    schema, name = RECORD_TABLE.split(".")
-    known = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, name],
-    ).fetchone()[0]
-    if not known:
+    if not _has_table(con, RECORD_TABLE):
         return {}
     rows = con.execute(f"SELECT {PARTITION_COLUMN}, lake_fingerprint FROM {RECORD_TABLE}").fetchall()
     return {d.isoformat(): fp for d, fp in rows}
 
 
 def _physical_table(con: Any, table: str) -> str:
-    """The SQL of the view SQLMesh's virtual layer keeps for `table` (it names the model version)."""
+    """The SQL of the view SQLMesh's virtual layer keeps for `table` (it names the model version).
+
+    In a copy of the spark gateway's tables (lake.spark.copy_spark_tables) it is the Spark view's,
+    recorded in COPY_VERSIONS.
+    """
     schema, name = table.split(".")
     row = con.execute(
         "SELECT sql FROM duckdb_views() WHERE schema_name = ? AND view_name = ? AND NOT internal",
         [schema, name],
     ).fetchone()
+    if row is None and _has_table(con, COPY_VERSIONS):
+        row = con.execute(f"SELECT version FROM {COPY_VERSIONS} WHERE table_name = ?", [table]).fetchone()
     return row[0] if row else table
+
+
+def _has_table(con: Any, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )
 
 
 def _put(storage: Any, config: Config, table: str, local: str, day: Optional[str] = None) -> str:

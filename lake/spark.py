@@ -75,22 +75,28 @@ def make_spark_dirs(config: Config) -> None:
             os.makedirs(path, exist_ok=True)
 
 
-def require_pyspark() -> Any:
-    """The pyspark module, or a ConfigError saying how to install the `spark` extra."""
+def require_spark() -> None:
+    """Raise ConfigError unless pyspark and a Java runtime are there (the `spark` gateway's needs)."""
     try:
-        import pyspark
+        import pyspark  # noqa: F401
     except ImportError:
         raise ConfigError(
             "models.gateway is spark but pyspark is not installed: pip install 'occupancy-lakehouse[spark]' "
-            "(from a checkout: pip install -e '.[spark]'; it needs Java 17)"
+            "(from a checkout: make spark, or pip install -e '.[spark]' -c constraints.txt)"
         ) from None
-    return pyspark
+    java_home = os.environ.get("JAVA_HOME", "")
+    java = os.path.join(java_home, "bin", "java")
+    if not (java_home and os.access(java, os.X_OK)) and not shutil.which("java"):
+        raise ConfigError(
+            "models.gateway is spark but no Java runtime was found (JAVA_HOME or java on PATH): "
+            "install Java 17, e.g. apt-get install openjdk-17-jre-headless"
+        )
 
 
 @contextlib.contextmanager
 def spark_session(config: Config) -> Iterator[Any]:
     """A Spark session on the gateway's catalog; stopped (the catalog released) at the end."""
-    require_pyspark()
+    require_spark()
     from pyspark.conf import SparkConf
     from pyspark.sql import SparkSession
 

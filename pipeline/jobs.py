@@ -45,13 +45,21 @@ def compute_models(config: Config, session: WarehouseSession, dry_run: bool = Fa
     """The models in the session, then (unless a dry run) the analysts' marts from the result.
 
     Every successful models run exports the marts (lake/marts.py), so analysts never need the
-    warehouse file. Returns the ModelsReport, with the marts summary in `marts`.
+    warehouse file. Returns the ModelsReport, with the marts summary in `marts`. On the spark
+    gateway the marts are exported from a copy of the Spark tables (lake.spark.spark_tables).
     """
-    from lake.marts import export_marts
+    from lake.marts import MART_TABLES, RECORD_TABLE, export_marts
     from pipeline.models import run_models
 
     report = run_models(config, dry_run=dry_run, session=session.id, **options)
-    if not dry_run:
+    if dry_run:
+        return report
+    if config.models.gateway == "spark":
+        from lake.spark import spark_tables
+
+        with spark_tables(config, [*MART_TABLES, RECORD_TABLE]) as copied:
+            report.marts = export_marts(copied, session=session.id).summary()
+    else:
         report.marts = export_marts(config, session=session.id).summary()
     return report
 

@@ -17,7 +17,12 @@ from pipeline.persist import pointer_uri
 
 
 def check_services(config: Config, mysql: bool) -> None:
-    """Raise S3Unavailable/StorageError or PublishError naming the service that does not answer."""
+    """Raise S3Unavailable/StorageError or PublishError naming the service that does not answer
+    (ConfigError when the spark gateway is chosen without pyspark or Java)."""
+    if config.models.gateway == "spark":
+        from lake.spark import require_spark
+
+        require_spark()
     for root in dict.fromkeys([config.source.root, config.lake.root]):
         if is_s3(root):
             next(iter(storage_for(root, config).list(root)), None)

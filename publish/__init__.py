@@ -18,5 +18,7 @@ and named for what they do:
 * ``publog``, ``report``, ``checkpoints`` -- bookkeeping, results, test hooks;
 * errors are :class:`lake.errors.PublishError`.
 
+On the spark gateway, publish reads a DuckDB copy of Spark's tables (:func:`lake.spark.spark_tables`).
+
 docs/PUBLISH.md describes the behaviour; docs/benchmarks/publish.md the speed.
 """

@@ -81,7 +81,16 @@ def publish(
     `full_verify` recomputes every published day's checksum in MySQL instead of trusting the
     stored day checksums; `load_method` is "auto" (LOAD DATA LOCAL INFILE, falling back to
     INSERTs), "load_data" or "insert".
+
+    On the spark gateway (``models.gateway: spark``) the tables are first copied out of Spark
+    into a DuckDB file for this run (:func:`lake.spark.spark_tables`), which is then published
+    the same way.
     """
+    if config.models.gateway == "spark":
+        from lake.spark import spark_tables
+
+        with spark_tables(config, [spec.source for spec in TARGETS]) as copied:
+            return publish(copied, dry_run, full_verify=full_verify, load_method=load_method)
     started = time.monotonic()
     with Warehouse(config) as wh:
         run = _Run(config, wh, dry_run, full_verify, load_method)

@@ -5,8 +5,12 @@ Nothing here is a setting of its own: everything comes from :func:`lake.config.l
 ``cd sqlmesh_project && sqlmesh plan`` sees exactly the lake, warehouse and KPI settings the
 ``lakehouse`` CLI sees.
 
-* gateway ``lakehouse``: the DuckDB file ``warehouse.path`` holds both the silver/gold tables
-  and the SQLMesh state;
+* gateway ``duckdb`` (the default, ``models.gateway``): the DuckDB file ``warehouse.path`` holds
+  both the silver/gold tables and the SQLMesh state;
+* gateway ``spark`` (``pip install '.[spark]'``, docs/SCALE_OUT.md): the same models on Apache
+  Spark, its tables in ``spark.warehouse_dir``; its SQLMesh state stays in the DuckDB file
+  ``warehouse.path`` (Spark cannot hold SQLMesh state). The gateway variable ``engine`` tells
+  the macros which SQL to write where the engines differ (macros/engine.py);
 * httpfs is loaded from the pip wheel (``lake.extensions``), never INSTALLed from the network;
 * the S3 secret comes from ``lake.s3.duckdb_secret_options`` (boto3's credential chain), and
   only when the lake is on S3;
@@ -37,12 +41,15 @@ from sqlmesh.core.config import (  # noqa: E402
     DuckDBConnectionConfig,
     GatewayConfig,
     ModelDefaultsConfig,
+    SparkConnectionConfig,
 )
 
 from lake.config import load_config  # noqa: E402
 from lake.connection import duckdb_settings  # noqa: E402
+from lake.errors import ConfigError  # noqa: E402
 from lake.manifest import models_start  # noqa: E402
 from lake.s3 import duckdb_secret_options, is_s3  # noqa: E402
+from lake.spark import make_spark_dirs, require_spark, spark_settings  # noqa: E402
 
 lakehouse = load_config()
 
@@ -68,10 +75,20 @@ if is_s3(lakehouse.lake.root):
 
 if not is_s3(lakehouse.warehouse.path):
     os.makedirs(os.path.dirname(lakehouse.warehouse.path) or ".", exist_ok=True)
+if lakehouse.models.gateway == "spark":
+    try:
+        require_spark()
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
+    make_spark_dirs(lakehouse)
+
+# unit tests (`sqlmesh test`, and the tests a plan runs) never touch the warehouse
+_test_connection = DuckDBConnectionConfig(connector_config={"autoinstall_known_extensions": False})
+
 
 config = Config(
     gateways={
-        "lakehouse": GatewayConfig(
+        "duckdb": GatewayConfig(
             connection=DuckDBConnectionConfig(
                 database=lakehouse.warehouse.path,
                 connector_config=_connector,
@@ -80,13 +97,20 @@ config = Config(
                 # incremental snapshots): DuckDB serves both from one database
                 concurrent_tasks=2,
             ),
-            # unit tests (`sqlmesh test`, and the tests a plan runs) never touch the warehouse
-            test_connection=DuckDBConnectionConfig(
-                connector_config={"autoinstall_known_extensions": False},
+            test_connection=_test_connection,
+            variables={"engine": "duckdb"},
+        ),
+        "spark": GatewayConfig(
+            # pyspark is imported only when the gateway is used (the `spark` extra)
+            connection=SparkConnectionConfig(
+                config=spark_settings(lakehouse), concurrent_tasks=2, check_import=False
             ),
+            state_connection=DuckDBConnectionConfig(database=lakehouse.warehouse.path, concurrent_tasks=2),
+            test_connection=_test_connection,
+            variables={"engine": "spark"},
         ),
     },
-    default_gateway="lakehouse",
+    default_gateway=lakehouse.models.gateway,
     # no network calls: SQLMesh would otherwise try to send usage events to its vendor
     disable_anonymized_analytics=True,
     model_defaults=ModelDefaultsConfig(

@@ -15,7 +15,9 @@ by the runner:
    :data:`INTENT_TABLE` in the warehouse itself; they are removed only when the run succeeded.
    A run killed at any moment leaves them, and the next run recomputes them whatever the
    fingerprints say. In the warehouse, the intent can never be lost apart from the data it
-   protects (a persisted copy has neither a half-done run nor its intent).
+   protects (a persisted copy has neither a half-done run nor its intent). The job's tables
+   (``lakehouse_state.*``) live with SQLMesh's state (:func:`_state_adapter`): the warehouse
+   file on either gateway (on ``spark`` the models' tables are Spark's, the state is DuckDB's).
 3. **SQLMesh's clock is pinned to the lake**: ``execution_time = T + 1 day`` (00:00 UTC) and
    ``end = T``. The models allow partial day intervals, so a plain ``sqlmesh run`` computes a
    dump dated today from 00:00 UTC; a dump is dated the morning it is taken (JST), which can be
@@ -134,7 +136,7 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
             changed = (
                 ctx.plan_builder("prod", execution_time=execution_time, skip_tests=True).build().has_changes
             )
-        interrupted = _read_intent(ctx.engine_adapter)
+        interrupted = _read_intent(_state_adapter(ctx))
         state = dict(has_prod=has_prod, project_changed=changed, start=start, interrupted=interrupted)
         computed = _computed_days(ctx) if has_prod else None
         if job.get("backfill"):
@@ -150,7 +152,7 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
             report.action = "dry-run"
             report.steps = steps
             return report
-        _write_intent(ctx.engine_adapter, plan.days_to_compute)
+        _write_intent(_state_adapter(ctx), plan.days_to_compute)
 
         # A changed project is planned first (its new model versions are built from the lake
         # anyway), then restated. Otherwise the days to restate are restated *before* the run,
@@ -197,7 +199,7 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
             step("run")
             _restate(ctx, plan.restate_after, execution_time, failures, config.kpi.forward_days)
             step("restate")
-        _clear_intent(ctx.engine_adapter)
+        _clear_intent(_state_adapter(ctx))
         _write_fingerprint(ctx, fingerprint)
         report.steps = steps
         return report
@@ -283,7 +285,7 @@ class _LoaderWithoutTests(SqlMeshLoader):
 def _write_fingerprint(ctx: Any, fingerprint: str) -> None:
     """Record the project the warehouse's prod now matches (after a successful run or plan)."""
     prod = ctx.state_reader.get_environment("prod")
-    adapter = ctx.engine_adapter
+    adapter = _state_adapter(ctx)
     adapter.execute("CREATE SCHEMA IF NOT EXISTS lakehouse_state")
     adapter.execute(
         f"CREATE TABLE IF NOT EXISTS {FINGERPRINT_TABLE} (project_fingerprint VARCHAR NOT NULL, "
@@ -292,6 +294,17 @@ def _write_fingerprint(ctx: Any, fingerprint: str) -> None:
     adapter.execute(f"DELETE FROM {FINGERPRINT_TABLE}")
     if prod is not None:
         adapter.execute(f"INSERT INTO {FINGERPRINT_TABLE} VALUES ('{fingerprint}', '{prod.plan_id}', now())")
+
+
+def _state_adapter(ctx: Any) -> Any:
+    """The engine adapter of SQLMesh's state: the DuckDB warehouse file on every gateway.
+
+    The job's own tables (intent, project record) are kept there, beside SQLMesh's, and read
+    before SQLMesh starts (:func:`_recorded_fingerprint`). On the duckdb gateway it is the
+    models' database itself.
+    """
+    state = ctx.state_sync
+    return getattr(getattr(state, "state_sync", state), "engine_adapter", None) or ctx.engine_adapter
 
 
 def _computed_days(ctx: Any) -> Optional[dict[dt.date, str]]:
