@@ -91,6 +91,9 @@ def test_config_file_from_environment_variable(tmp_path):
         ("warehouse: {persist_uri: ' '}\n", "warehouse.persist_uri: must not be empty"),
         ("source: {max_age_days: -1}\n", "source.max_age_days: must be >= 0"),
         ("source: {timezone: Mars/Olympus}\n", "source.timezone: unknown time zone 'Mars/Olympus'"),
+        ("models: {gateway: snowflake}\n", "models.gateway: must be one of duckdb, spark, got 'snowflake'"),
+        ("spark: {conf: [a, b]}\n", "spark.conf: expected a mapping"),
+        ("spark: {master_url: yarn}\n", "unknown config key spark.master_url"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path, text, message):
