@@ -11,7 +11,9 @@ code's own copy (lake.spark.copy_spark_tables, in a process of its own: the Derb
 process at a time), every column compared but ``updated_at``, rates to 4 decimals. Finally
 both are published to MariaDB with ``lakehouse publish``, and the MySQL tables must be equal.
 
-Marker ``spark`` (CI runs it: ``make test``; ~6 min, most of it Spark's start-up and planning).
+Marker ``spark`` (CI runs it: ``make test``; 8–9 min here, most of it Spark's start-up and
+planning). ``pytest -m spark`` installs the ``spark`` extra itself when pyspark is missing (as
+``make spark`` does); Java 17 must be there (``make spark`` installs it from apt).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from typing import Any
 import duckdb
 import pytest
 
+from lake.spark import require_spark
+from tests.conftest import REPO
 from tests.sqlmesh_project import small_lake as lake
 from tests.sqlmesh_project.conftest import Project, make_project, metrics_rows
 from tests.sqlmesh_project.lakefiles import commit_tables, write_day
@@ -136,6 +140,30 @@ def _assert_equal(step: str, duck: Project, spark: Project, tmp_path: Path) -> N
             f"only on DuckDB: {missing[:5]}\nonly on Spark: {extra[:5]}"
         )
         assert len(spark_rows) == len(duck_rows), f"{step}: {table} has duplicate rows on one side"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def spark_extra() -> None:
+    """pyspark (the `spark` extra, installed here when missing) and a Java runtime."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "-e",
+                f"{REPO}[spark]",
+                "-c",
+                f"{REPO}/constraints.txt",
+            ],
+            check=True,
+            timeout=1200,
+        )
+    require_spark()
 
 
 @pytest.fixture
