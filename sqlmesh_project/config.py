@@ -7,10 +7,12 @@ Nothing here is a setting of its own: everything comes from :func:`lake.config.l
 
 * gateway ``duckdb`` (the default, ``models.gateway``): the DuckDB file ``warehouse.path`` holds
   both the silver/gold tables and the SQLMesh state;
-* gateway ``spark`` (``pip install '.[spark]'``, docs/SCALE_OUT.md): the same models on Apache
-  Spark, its tables in ``spark.warehouse_dir``; its SQLMesh state stays in the DuckDB file
-  ``warehouse.path`` (Spark cannot hold SQLMesh state). The gateway variable ``engine`` tells
-  the macros which SQL to write where the engines differ (macros/engine.py);
+* gateway ``spark`` (``pip install '.[spark]'``, docs/SCALE_OUT.md), defined only with
+  ``models.gateway: spark`` (SQLMesh starts every gateway it is given: a JVM on every DuckDB run
+  otherwise): the same models on Apache Spark, its tables in ``spark.warehouse_dir``; its SQLMesh
+  state stays in the DuckDB file ``warehouse.path`` (Spark cannot hold SQLMesh state). The
+  gateway variable ``engine`` tells the macros which SQL to write where the engines differ
+  (macros/engine.py);
 * httpfs is loaded from the pip wheel (``lake.extensions``), never INSTALLed from the network;
 * the S3 secret comes from ``lake.s3.duckdb_secret_options`` (boto3's credential chain), and
   only when the lake is on S3;
@@ -86,30 +88,32 @@ if lakehouse.models.gateway == "spark":
 _test_connection = DuckDBConnectionConfig(connector_config={"autoinstall_known_extensions": False})
 
 
+# SQLMesh opens an engine adapter for every gateway it is given, so the spark gateway (a JVM and a
+# Spark session) is defined only when it is the one the models run on
+_gateways = {
+    "duckdb": GatewayConfig(
+        connection=DuckDBConnectionConfig(
+            database=lakehouse.warehouse.path,
+            connector_config=_connector,
+            secrets=_secrets,
+            # independent models run side by side (e.g. the history rebuild next to the
+            # incremental snapshots): DuckDB serves both from one database
+            concurrent_tasks=2,
+        ),
+        test_connection=_test_connection,
+        variables={"engine": "duckdb"},
+    ),
+}
+if lakehouse.models.gateway == "spark":
+    _gateways["spark"] = GatewayConfig(
+        connection=SparkConnectionConfig(config=spark_settings(lakehouse), concurrent_tasks=2),
+        state_connection=DuckDBConnectionConfig(database=lakehouse.warehouse.path, concurrent_tasks=2),
+        test_connection=_test_connection,
+        variables={"engine": "spark"},
+    )
+
 config = Config(
-    gateways={
-        "duckdb": GatewayConfig(
-            connection=DuckDBConnectionConfig(
-                database=lakehouse.warehouse.path,
-                connector_config=_connector,
-                secrets=_secrets,
-                # independent models run side by side (e.g. the history rebuild next to the
-                # incremental snapshots): DuckDB serves both from one database
-                concurrent_tasks=2,
-            ),
-            test_connection=_test_connection,
-            variables={"engine": "duckdb"},
-        ),
-        "spark": GatewayConfig(
-            # pyspark is imported only when the gateway is used (the `spark` extra)
-            connection=SparkConnectionConfig(
-                config=spark_settings(lakehouse), concurrent_tasks=2, check_import=False
-            ),
-            state_connection=DuckDBConnectionConfig(database=lakehouse.warehouse.path, concurrent_tasks=2),
-            test_connection=_test_connection,
-            variables={"engine": "spark"},
-        ),
-    },
+    gateways=_gateways,
     default_gateway=lakehouse.models.gateway,
     # no network calls: SQLMesh would otherwise try to send usage events to its vendor
     disable_anonymized_analytics=True,
