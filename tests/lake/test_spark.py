@@ -71,3 +71,28 @@ def test_without_pyspark_the_daily_job_stops_before_ingest_naming_the_extra(loca
     assert "pyspark is not installed" in proc.stderr and "[spark]" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) <= 2, proc.stderr
     assert not (tmp_path / "lake").exists() and not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_a_duckdb_run_never_imports_pyspark(local_config, tmp_path):
+    # SQLMesh opens every gateway of its config: the spark gateway must not be there on DuckDB
+    # (it would start a JVM on every run, and fail where the extra is not installed)
+    from pipeline.sqlmesh_env import config_to_yaml
+    from tests.sqlmesh_project import small_lake
+
+    fake = tmp_path / "shadow"
+    (fake / "pyspark").mkdir(parents=True)
+    (fake / "pyspark" / "__init__.py").write_text("raise ImportError('pyspark was imported')\n")
+    small_lake.write_initial(local_config)
+    config = tmp_path / "config.yaml"
+    config.write_text(config_to_yaml(local_config), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE")}
+    env["PYTHONPATH"] = os.pathsep.join([str(fake), REPO])
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "--config", str(config), "models"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "pyspark" not in proc.stderr
