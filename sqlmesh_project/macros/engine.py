@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlmesh import macro
 
-ENGINES = ("duckdb", "spark")
+from lake.config import MODEL_GATEWAYS as ENGINES  # the gateways are named for their engines
 
 
 def engine(evaluator) -> str:

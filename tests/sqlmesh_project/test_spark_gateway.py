@@ -56,10 +56,6 @@ TABLES = (
     "intermediate.computed_lake_days",
 )
 
-#: tables that are empty on this lake at some step (the accuracy table needs a projected day
-#: that has arrived; the first build has one: 05-04 projected from 05-01 and 05-02)
-MAY_BE_EMPTY: set[str] = set()
-
 APARTMENTS = [
     {"id": 100, "name": "Sakura House", "area": "Setagaya"},
     {"id": 200, "name": "Empty House", "area": " "},  # no rooms; an empty area is '(unknown)'
@@ -131,8 +127,7 @@ def _assert_equal(step: str, duck: Project, spark: Project, tmp_path: Path) -> N
         assert sorted(_columns(copy, table)) == sorted(duck_columns), f"{step}: {table} columns differ"
         duck_rows = _rows(duck.config.warehouse.path, table, duck_columns)
         spark_rows = _rows(copy, table, duck_columns)
-        if table not in MAY_BE_EMPTY:
-            assert duck_rows, f"{step}: {table} is empty on DuckDB: the comparison would prove nothing"
+        assert duck_rows, f"{step}: {table} is empty on DuckDB: the comparison would prove nothing"
         missing = [r for r in duck_rows if r not in spark_rows]
         extra = [r for r in spark_rows if r not in duck_rows]
         assert (missing, extra) == ([], []), (
