@@ -171,6 +171,10 @@ class ModelsConfig:
     #: the SQLMesh gateway the models run on: "duckdb" (the warehouse file, the default) or
     #: "spark" (Apache Spark, section `spark`; docs/SCALE_OUT.md)
     gateway: str = "duckdb"
+    #: the most snapshot days one query of an incremental model covers (SQLMesh's batch_size): a
+    #: first build or restatement of a long history runs as batches of this many days, so its
+    #: memory is that of one batch, not of the whole history (docs/SCALE_OUT.md)
+    batch_days: int = 365
 
 
 @dataclass(frozen=True)
@@ -437,6 +441,11 @@ def _validate(c: Config) -> None:
         c.models.gateway in MODEL_GATEWAYS,
         "models.gateway",
         f"must be one of {', '.join(MODEL_GATEWAYS)}, got {c.models.gateway!r}",
+    )
+    need(
+        1 <= c.models.batch_days <= 36_600,
+        "models.batch_days",
+        f"must be 1..36600 days, got {c.models.batch_days}",
     )
     need(c.ingest.workers >= 0, "ingest.workers", "must be >= 0")
     need(c.publish.snapshot_days >= 1, "publish.snapshot_days", "must be >= 1")

@@ -17,7 +17,9 @@ Nothing here is a setting of its own: everything comes from :func:`lake.config.l
 * the S3 secret comes from ``lake.s3.duckdb_secret_options`` (boto3's credential chain), and
   only when the lake is on S3;
 * SQLMesh variables: ``lake_root`` (used by the ``raw.*`` lake views and the ``lake_has_day``
-  signal), the KPI code sets and horizons of SPEC §4, and ``model_start``;
+  signal), the KPI code sets and horizons of SPEC §4, ``model_start``, and ``batch_days``
+  (``models.batch_days``: the ``batch_size`` of every incremental model, so a first build of
+  years of history runs as year-long queries whose memory does not grow with the history);
 * model defaults: dialect duckdb, ``start`` = ``models.start`` (null: the lake's first committed
   day), ``cron`` = ``models.cron``, day intervals that may be partial (a dump dated today is
   computed today, not after the UTC day ends);
@@ -134,6 +136,7 @@ config = Config(
         "scheduled_status_codes": list(lakehouse.kpi.scheduled_status_codes),
         "forward_days": lakehouse.kpi.forward_days,
         "lookback_days": lakehouse.kpi.lookback_days,
+        "batch_days": lakehouse.models.batch_days,
     },
     # (Re)create the raw.* views over the lake's committed days before every plan and run, so
     # models read the lake through names that unit tests can mock (macros/lake.py).

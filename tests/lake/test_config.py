@@ -92,6 +92,8 @@ def test_config_file_from_environment_variable(tmp_path):
         ("source: {max_age_days: -1}\n", "source.max_age_days: must be >= 0"),
         ("source: {timezone: Mars/Olympus}\n", "source.timezone: unknown time zone 'Mars/Olympus'"),
         ("models: {gateway: snowflake}\n", "models.gateway: must be one of duckdb, spark, got 'snowflake'"),
+        ("models: {batch_days: 0}\n", "models.batch_days: must be 1..36600 days, got 0"),
+        ("models: {batch_days: yearly}\n", "models.batch_days"),
         ("spark: {conf: [a, b]}\n", "spark.conf: expected a mapping"),
         ("spark: {master_url: yarn}\n", "unknown config key spark.master_url"),
     ],

@@ -20,7 +20,8 @@ MODEL (
   name gold.occupancy_projection_accuracy,
   kind INCREMENTAL_BY_TIME_RANGE (
     time_column snapshot_date,
-    lookback @forward_days
+    lookback @forward_days,
+    batch_size @batch_days
   ),
   grain (as_of_snapshot_date, snapshot_date),
   owner 'analytics-engineering',

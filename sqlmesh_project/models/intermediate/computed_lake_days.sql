@@ -30,7 +30,8 @@ MODEL (
   name intermediate.computed_lake_days,
   kind INCREMENTAL_BY_TIME_RANGE (
     time_column snapshot_date,
-    lookback @lookback_days
+    lookback @lookback_days,
+    batch_size @batch_days
   ),
   grain snapshot_date,
   owner 'analytics-engineering',

@@ -24,7 +24,8 @@ MODEL (
   name intermediate.occupancy_daily_projection,
   kind INCREMENTAL_BY_TIME_RANGE (
     time_column as_of_snapshot_date,
-    lookback @lookback_days
+    lookback @lookback_days,
+    batch_size @batch_days
   ),
   grain (as_of_snapshot_date, snapshot_date),
   owner 'analytics-engineering',

@@ -24,7 +24,8 @@ MODEL (
   name intermediate.occupancy_group_daily_actuals,
   kind INCREMENTAL_BY_TIME_RANGE (
     time_column snapshot_date,
-    lookback @lookback_days
+    lookback @lookback_days,
+    batch_size @batch_days
   ),
   grain (snapshot_date, group_kind, group_key),
   owner 'analytics-engineering',

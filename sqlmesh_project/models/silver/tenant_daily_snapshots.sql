@@ -12,7 +12,8 @@ MODEL (
   name silver.tenant_daily_snapshots,
   kind INCREMENTAL_BY_TIME_RANGE (
     time_column snapshot_date,
-    lookback @lookback_days
+    lookback @lookback_days,
+    batch_size @batch_days
   ),
   grain (snapshot_date, tenant_id),
   owner 'analytics-engineering',

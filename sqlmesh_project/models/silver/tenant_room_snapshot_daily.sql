@@ -14,7 +14,8 @@ MODEL (
   name silver.tenant_room_snapshot_daily,
   kind INCREMENTAL_BY_TIME_RANGE (
     time_column snapshot_date,
-    lookback @lookback_days
+    lookback @lookback_days,
+    batch_size @batch_days
   ),
   grain (snapshot_date, tenant_id, apartment_id, room_id),
   owner 'analytics-engineering',
