@@ -79,7 +79,7 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
     from sqlmesh.core.console import configure_console, get_console
 
     from lake.config import load_config
-    from lake.manifest import as_of_date, committed_days, models_start
+    from lake.manifest import as_of_date, committed_days, models_start, pin_lake_days, unpin_lake_days
 
     config = load_config()
     failures: list[str] = []
@@ -102,7 +102,8 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
         steps[name] = round(steps.get(name, 0.0) + now - clock, 3)
         clock = now
 
-    lake = {d: day.fingerprint for d, day in committed_days(config).items()}
+    days = committed_days(config)
+    lake = {d: day.fingerprint for d, day in days.items()}
     start = models_start(config, lake)
     before = sorted(d for d in lake if d < start)
     if before:
@@ -122,6 +123,8 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
     # the same project as the last successful run: no plan can follow, so its unit tests (YAML
     # that SQLMesh parses at every load) are not loaded
     same_project = recorded is not None and recorded[0] == fingerprint
+    # SQLMesh's lake views and signals see the listing the decisions below are made on
+    pin_lake_days(config.lake.root, days)
     ctx = Context(paths=[str(PROJECT_DIR)], loader=_LoaderWithoutTests if same_project else None)
     step("load")
     action = "plan"
@@ -209,6 +212,7 @@ def run_job(job: dict[str, Any]) -> ModelsReport:
         raise ModelsError(failure_message(f"sqlmesh {action}", failures, exc)) from exc
     finally:
         ctx.close()
+        unpin_lake_days(config.lake.root)
 
 
 def _restate(ctx: Any, ranges: Any, execution_time: str, failures: list[str], forward_days: int) -> None:

@@ -19,8 +19,11 @@ from lake.manifest import (
     as_of_date,
     committed_days,
     data_file_name,
+    lake_days_for_root,
     models_start,
+    pin_lake_days,
     table_sql,
+    unpin_lake_days,
 )
 from lake.schema import TABLES
 from loaders.partitions import commit_day, parquet_bytes, sweep_orphans
@@ -77,6 +80,20 @@ def test_a_replaced_day_reports_it_and_leaves_one_file(local_config):
     new = committed_days(local_config)[D("2026-01-02")]
     assert first.written and second.replaced and new.fingerprint != old.fingerprint
     assert os.listdir(os.path.dirname(new.files["tenants"])) == [os.path.basename(new.files["tenants"])]
+
+
+def test_a_pinned_lake_is_what_the_models_see_until_the_job_unpins_it(local_config):
+    root = local_config.lake.root
+    commit_day(local_config, D("2026-01-01"), {"tenants": tenants(1)}, {"kind": "test"}, None)
+    pin_lake_days(root, committed_days(local_config))
+    try:
+        # committed while the models job runs: its views and signals keep the job's listing
+        commit_day(local_config, D("2026-01-02"), {"tenants": tenants(1)}, {"kind": "test"}, None)
+        assert set(lake_days_for_root(root)) == {D("2026-01-01")}
+        assert set(lake_days_for_root(root + "/")) == {D("2026-01-01")}
+    finally:
+        unpin_lake_days(root)
+    assert set(lake_days_for_root(root)) == {D("2026-01-01"), D("2026-01-02")}
 
 
 def test_t_is_the_latest_committed_day_and_models_start_follows_the_lake(local_config):
