@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bench_scale.py [--days 400,1000,3650] [--daily-runs 2] [--code HEAD]
                                           [--max-minutes 30] [--min-free-gb 20]
-                                          [--workdir DIR] [--markdown FILE] [--json FILE]
+                                          [--memory-limit 8GB] [--workdir DIR]
+                                          [--markdown FILE] [--json FILE]
 
 For each history length, on the `realistic` demo lake, through the daily job's own entry point
 `pipeline.models.run_models` (`bench_models.timed_run`):
@@ -43,6 +44,7 @@ in the shared work tree during a long run cannot change the models under measure
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -286,7 +288,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"Each daily run: {each or 'none'}. Load: 1-minute load average right after each measurement; "
         f"the daily-run column is the median of its runs. {result['machine']['cores']} cores, "
         f"{result['machine']['mem_gb']:.0f} GB; realistic profile, seed 7, start {START}; "
-        f"code {result['code']['code']} of commit {result['code']['commit'][:12]}.",
+        f"code {result['code']['code']} of commit {result['code']['commit'][:12]}; "
+        f"DuckDB memory_limit {result['memory_limit'] or 'default (80 % of RAM)'}.",
     ]
     for lake in result["lakes"]:
         for name, r in [("first build", lake["first_build"])] + [("daily run", r) for r in lake["daily"]]:
@@ -347,6 +350,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         default=20.0,
         help="stop a measurement when the workdir's disk has less free space (DuckDB spills; default 20)",
     )
+    p.add_argument(
+        "--memory-limit",
+        default="",
+        help="DuckDB memory_limit of the model runs (warehouse.memory_limit, e.g. 8GB; default: 80%% of RAM)",
+    )
     p.add_argument("--code", default="HEAD", help="commit to measure (default HEAD), or 'worktree'")
     p.add_argument("--cleanup", action="store_true", help=argparse.SUPPRESS)  # remove the temp workdir
     args = p.parse_args(argv)
@@ -384,6 +392,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             t0 = time.perf_counter()
             cfg = bench_models.make_lake(staging, root, days)
             linked = time.perf_counter() - t0
+            if args.memory_limit:
+                limited = dataclasses.replace(cfg.warehouse, memory_limit=args.memory_limit)
+                cfg = cfg.replace(warehouse=limited)
             size = lake_size(cfg, days)
             cfg_file = write_config(cfg)
             try:
@@ -450,6 +461,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         result = {
             "date": dt.date.today().isoformat(),
             "command": " ".join([Path(sys.executable).name, *sys.argv]),
+            "memory_limit": args.memory_limit,
             "machine": {
                 "cores": os.cpu_count(),
                 "mem_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
