@@ -32,8 +32,10 @@ recorded before and after each measurement. No targets: the script exits 0 unles
 Guards for a shared machine: a measurement running longer than --max-minutes, or during which
 the workdir's disk has less than --min-free-gb free (DuckDB spills next to the warehouse, up to
 90 % of the free space by default), is stopped, its spill files removed, and reported as not
-measured with the models it finished (exit 1). At 3650 days the first build was stopped by hand
-after 15 min at 21 GB RSS and 34 GB of spill (docs/benchmarks/scale.md).
+measured with the models it finished (exit 1). Before the models computed backfills in yearly
+batches (models.batch_days), the 3650-day first build was stopped by hand after 15 min at 21 GB
+RSS and 34 GB of spill; batched, it takes ~8 min (docs/benchmarks/scale.md). `--memory-limit`
+sets the runs' DuckDB memory_limit, to see what the builds need rather than what they may take.
 
 The code measured is a snapshot of a commit (`--code`, default HEAD: `git archive` into the
 workdir, this script copied next to it, then re-executed from there), so that uncommitted edits
