@@ -10,7 +10,8 @@ date (`lake.manifest.as_of_date`):
 * a day before T without a dump (a gap day) is ready and yields no rows, as SPEC §4 asks;
   a dump for it that arrives late is restated (the job compares lake and warehouse days).
 
-One listing of the lake's manifest per model and run (entries are cached by etag).
+One listing of the lake's manifest per model and run (entries are cached by etag), none
+when the daily job has pinned its own listing for the run (`lake.manifest.pin_lake_days`).
 """
 
 from __future__ import annotations
