@@ -172,8 +172,9 @@ class ModelsConfig:
     #: "spark" (Apache Spark, section `spark`; docs/SCALE_OUT.md)
     gateway: str = "duckdb"
     #: the most snapshot days one query of an incremental model covers (SQLMesh's batch_size): a
-    #: first build or restatement of a long history runs as batches of this many days, so its
-    #: memory is that of one batch, not of the whole history (docs/SCALE_OUT.md)
+    #: first build or restatement of a long history runs as batches of this many days, so what
+    #: the incremental models hold in memory grows with a batch, not with the whole history
+    #: (the FULL status history still reads every day; docs/MODELS.md)
     batch_days: int = 365
 
 

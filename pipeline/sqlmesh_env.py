@@ -161,7 +161,8 @@ def sqlmesh_environment(config: Config, session: Optional[str] = None) -> Iterat
         env["SQLMESH__DISABLE_ANONYMIZED_ANALYTICS"] = "1"  # no network calls
         # SQLMesh parses the project in forked workers (one per CPU) unless told otherwise; for
         # this project's ~20 files on a 2-core task the forks and the parsed models pickled back
-        # cost more than parsing in process (project load 1.0 s -> 0.6 s, docs/benchmarks/models.md)
+        # cost more than parsing in process (the daily run's load step 1.2-1.6 s -> 0.7-1.0 s,
+        # docs/benchmarks/models.md)
         env.setdefault("MAX_FORK_WORKERS", "1")
         if session:
             env[ENV_SESSION] = session

@@ -19,7 +19,7 @@ Nothing here is a setting of its own: everything comes from :func:`lake.config.l
 * SQLMesh variables: ``lake_root`` (used by the ``raw.*`` lake views and the ``lake_has_day``
   signal), the KPI code sets and horizons of SPEC §4, ``model_start``, and ``batch_days``
   (``models.batch_days``: the ``batch_size`` of every incremental model, so a first build of
-  years of history runs as year-long queries whose memory does not grow with the history);
+  years of history runs them as year-long queries, docs/MODELS.md);
 * model defaults: dialect duckdb, ``start`` = ``models.start`` (null: the lake's first committed
   day), ``cron`` = ``models.cron``, day intervals that may be partial (a dump dated today is
   computed today, not after the UTC day ends);
