@@ -10,10 +10,12 @@ its own writes (used to verify before COMMIT).
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Collection, Sequence
 from typing import Any, Optional
 
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pymysql
 
 from publish.checksum import my_row_hash, quote_my
@@ -88,12 +90,16 @@ def key_hashes(
 ) -> pa.Table:
     """The primary key and row hash (column ``h``) of every row, or of the rows of `days`.
 
-    Streams with an unbuffered cursor so a large pull does not hold all rows twice.
+    Each row comes as ONE text field, ``key,...,hash`` (text keys hex-encoded, so no value
+    can contain the separator), parsed by pyarrow's CSV reader: PyMySQL decodes typed fields
+    in Python, ~3x slower (a 130k-row history: 1.1 s typed, 0.4 s as text). Streams with an
+    unbuffered cursor so a large pull does not hold all rows twice.
     """
     keys = [spec.column(k) for k in spec.key]
-    select = ", ".join(quote_my(k.name) for k in keys)
-    sql = f"SELECT {select}, {_hash(columns, absent)} FROM {qname(database, spec.name)}"
-    data: list[list[Any]] = [[] for _ in range(len(keys) + 1)]
+    fields = [quote_my(k.name) if k.kind != "text" else f"HEX({quote_my(k.name)})" for k in keys]
+    line = f"CONCAT_WS(',', {', '.join(fields)}, {_hash(columns, absent)})"
+    sql = f"SELECT {line} FROM {qname(database, spec.name)}"
+    lines: list[str] = []
     batches: list[Optional[list[dt.date]]] = [None] if days is None else chunks(days)
     for batch in batches:
         params: Sequence[Any] = ()
@@ -108,11 +114,29 @@ def key_hashes(
                 rows = cur.fetchmany(20000)
                 if not rows:
                     break
-                for i, col in enumerate(zip(*rows)):
-                    data[i].extend(col)
-    fields = []
+                lines.extend(row[0] for row in rows)
+    return _parse_key_hashes(keys, lines)
+
+
+def _parse_key_hashes(keys: Sequence[Column], lines: list[str]) -> pa.Table:
     key_types = {"date": pa.date32(), "text": pa.string()}
-    for k in keys:
-        fields.append(pa.field(k.name, key_types.get(k.kind, pa.int64())))
-    fields.append(pa.field("h", pa.uint64()))
-    return pa.table([pa.array(col, type=f.type) for col, f in zip(data, fields)], schema=pa.schema(fields))
+    schema = pa.schema(
+        [pa.field(k.name, key_types.get(k.kind, pa.int64())) for k in keys] + [pa.field("h", pa.uint64())]
+    )
+    if not lines:
+        return schema.empty_table()
+    text = ("\n".join(lines) + "\n").encode("ascii")  # digits, dates, hex: ASCII only
+    names = [f.name for f in schema]
+    table = pacsv.read_csv(
+        io.BytesIO(text),
+        read_options=pacsv.ReadOptions(column_names=names),
+        parse_options=pacsv.ParseOptions(quote_char=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types={f.name: (pa.string() if f.type == pa.string() else f.type) for f in schema}
+        ),
+    )
+    for i, k in enumerate(keys):
+        if k.kind == "text":  # hex -> the UTF-8 text MySQL holds
+            decoded = [bytes.fromhex(v).decode("utf-8") for v in table.column(i).to_pylist()]
+            table = table.set_column(i, schema.field(i), pa.array(decoded, type=pa.string()))
+    return table.cast(schema)

@@ -78,3 +78,29 @@ def test_report_and_log_carry_the_reference_checksum(pub_config, root):
         if spec.day_column:
             rows = window(rows, SNAPSHOT_DAYS)
         assert report.table(spec.source).checksum == reference(rows)[1]
+
+
+def test_key_hashes_give_each_rows_key_and_reference_hash_even_for_awkward_text_keys(pub_config, root):
+    """The (key, hash) pull reads one text field per row: a text key may hold the separator."""
+    write_warehouse(pub_config.warehouse.path, V1)
+    publish(pub_config)
+    spec = next(s for s in TARGETS if s.name == "occupancy_daily_metrics_by_area")
+    db = pub_config.mysql.databases[spec.schema]
+    awkward = ["a,b", 'quote"d', "new\nline", "東京都, 港区", "", "0x41"]
+    columns = ", ".join(f"`{c}`" for c in spec.column_names)
+    with root.cursor() as cur:
+        for area in awkward:
+            insert = f"INSERT INTO `{db}`.`{spec.name}` (snapshot_date, area, total_rooms)"
+            cur.execute(insert + " VALUES ('2030-01-01', %s, 3)", (area,))
+        cur.execute(f"SELECT {columns} FROM `{db}`.`{spec.name}`")
+        rows = cur.fetchall()
+    assert len(rows) == len(window(V1[spec.source], SNAPSHOT_DAYS)) + len(awkward)
+    want = {(r[0], r[1]): reference([r])[1] for r in rows}
+    con = connect_mysql(pub_config)
+    try:
+        got = published.key_hashes(con, db, spec, spec.columns)
+        only_2030 = published.key_hashes(con, db, spec, spec.columns, [dt.date(2030, 1, 1)])
+    finally:
+        con.close()
+    assert {(r["snapshot_date"], r["area"]): r["h"] for r in got.to_pylist()} == want
+    assert sorted(r["area"] for r in only_2030.to_pylist()) == sorted(awkward)
