@@ -47,7 +47,6 @@ from sqlmesh.core.config import (  # noqa: E402
     ModelDefaultsConfig,
     SparkConnectionConfig,
 )
-from sqlmesh.core.engine_adapter.duckdb import DuckDBEngineAdapter  # noqa: E402
 
 from lake.config import load_config  # noqa: E402
 from lake.connection import duckdb_settings  # noqa: E402
@@ -90,13 +89,6 @@ if lakehouse.models.gateway == "spark":
 # unit tests (`sqlmesh test`, and the tests a plan runs) never touch the warehouse
 _test_connection = DuckDBConnectionConfig(connector_config={"autoinstall_known_extensions": False})
 
-# SQLMesh recreates every `kind VIEW` model at every `sqlmesh run` on an engine without
-# HAS_VIEW_BINDING (where a view could keep the columns it was created with). DuckDB binds a view's
-# SQL at every query: a view reads the table SQLMesh replaced under the same name, even one with
-# other columns. So the views are left alone by runs, which saves ~0.15 s of rendering and
-# comments per view and run; a new model version is still created as a new view, and a missing
-# view is created again.
-DuckDBEngineAdapter.HAS_VIEW_BINDING = True
 
 # SQLMesh opens an engine adapter for every gateway it is given, so the spark gateway (a JVM and a
 # Spark session) is defined only when it is the one the models run on
