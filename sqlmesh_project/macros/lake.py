@@ -10,8 +10,7 @@ the lake's manifest (:func:`lake.manifest.committed_days`):
     CREATE OR REPLACE VIEW raw.tenants AS
     SELECT snapshot_date, id, status, ...
     FROM read_parquet(['<lake_root>/raw/tenants/snapshot_date=2026-02-10/<sha>.parquet', ...],
-                      hive_partitioning = true, hive_types = {'snapshot_date': DATE},
-                      union_by_name = true)
+                      hive_partitioning = true, hive_types = {'snapshot_date': DATE})
 
 On the ``spark`` gateway the same view is a ``UNION ALL`` of one ``SELECT`` per committed file
 (``FROM parquet.`<file>```, its day a literal): Spark SQL has no multi-file table function,
