@@ -45,7 +45,4 @@ def read_sql(files: Sequence[str]) -> str:
     if not files:
         raise ValueError("read_sql needs at least one file")
     listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-    return (
-        f"read_parquet([{listed}], hive_partitioning = true, "
-        f"hive_types = {{'{PARTITION_COLUMN}': DATE}})"
-    )
+    return f"read_parquet([{listed}], hive_partitioning = true, hive_types = {{'{PARTITION_COLUMN}': DATE}})"
