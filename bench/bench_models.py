@@ -136,7 +136,11 @@ def project_without_4b(tree: Path) -> Path:
     for model in SECTION_4B:
         layer, name = model.split(".")
         (project / "models" / layer / f"{name}.sql").unlink()
-    for test in ("test_occupancy_group_daily_actuals.yaml", "test_occupancy_group_daily_projection.yaml"):
+    for test in (
+        "test_occupancy_group_daily_actuals.yaml",
+        "test_occupancy_group_daily_projection.yaml",
+        "test_occupancy_projection_accuracy.yaml",
+    ):
         (project / "tests" / test).unlink()
     (project / "audits" / "breakdowns.sql").unlink()
     record = project / "models" / "intermediate" / "computed_lake_days.sql"
