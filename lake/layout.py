@@ -40,7 +40,7 @@ def read_sql(files: Sequence[str]) -> str:
     :func:`loaders.partitions.parquet_bytes` refuses any other), so DuckDB binds the scan from
     the first file's footer and matches the other files' columns by name, failing loudly on a
     file that lacks one. ``union_by_name`` reads every file's footer at every bind of the view:
-    each query on a ``raw.*`` view paid ~0.02 s for it at 400 days, ten times that at 3,650.
+    each query on a ``raw.*`` view paid ~0.02 s for it at 400 days, a cost that grows with the files.
     """
     if not files:
         raise ValueError("read_sql needs at least one file")
