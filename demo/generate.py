@@ -22,7 +22,7 @@ import signal
 import tempfile
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
@@ -315,8 +315,12 @@ def generate_dumps(
     extended_insert: bool = True,
     complete_insert: bool = False,
     compresslevel: int = 1,
+    only: Optional[Collection[dt.date]] = None,
 ) -> GenerateReport:
     """Write ``days`` daily dumps from ``start`` under ``out_root`` (None: ``config.source.root``).
+
+    ``only``: write just these days of the ``days``-day simulation (a sample of a long history:
+    each dump is the one the full run would write for that day).
 
     File names come from ``config.source.key_pattern`` (``.gz`` keys are gzip-compressed,
     others plain SQL); table and column names of tenants/rooms/apartments from
@@ -332,7 +336,9 @@ def generate_dumps(
     options = DumpOptions(extended_insert, complete_insert, compresslevel)
     renderer = DayRenderer(sim, config, options)
     job = _Job(renderer, config, out_root, config.source.key_pattern)
-    ordinals = list(range(sim.start, sim.end))
+    ordinals = [o for o in range(sim.start, sim.end) if only is None or dt.date.fromordinal(o) in only]
+    if not ordinals:
+        raise ValueError(f"none of the {len(only or ())} days asked for is in {start} + {days} days")
     workers = min(workers or os.cpu_count() or 1, len(ordinals))
     results: list[tuple[int, str, int, int]] = []
     if workers <= 1:

@@ -8,6 +8,7 @@ import gzip
 import os
 
 import pyarrow.parquet as pq
+import pytest
 
 from demo.generate import expected_rows, expected_snapshot, generate_dumps, write_lake_direct
 from lake.config import TableMapping
@@ -75,6 +76,23 @@ def test_workers_do_not_change_a_byte(local_config, tmp_path):
     other = generate_dumps(local_config, str(tmp_path / "c"), START, 1, seed=8, workers=1)
     with open(one.files[0], "rb") as a, open(other.files[0], "rb") as c:
         assert a.read() != c.read()
+
+
+def test_only_writes_the_sampled_days_as_the_full_run_would(local_config, tmp_path):
+    full = generate_dumps(local_config, str(tmp_path / "full"), START, 5, workers=1)
+    sample = {START + dt.timedelta(days=1), START + dt.timedelta(days=4)}
+    part = generate_dumps(local_config, str(tmp_path / "part"), START, 5, workers=1, only=sample)
+    assert sorted(os.listdir(tmp_path / "part")) == ["20260102.sql.gz", "20260105.sql.gz"]
+    assert part.days == 2
+    for name in ("20260102.sql.gz", "20260105.sql.gz"):
+        assert _read_raw(str(tmp_path / "part" / name)) == _read_raw(str(tmp_path / "full" / name))
+    assert len(full.files) == 5
+
+
+def test_only_with_no_day_of_the_simulation_is_an_error(local_config, tmp_path):
+    with pytest.raises(ValueError, match="none of the 1 days"):
+        generate_dumps(local_config, str(tmp_path), START, 2, workers=1, only={dt.date(2020, 1, 1)})
+    assert not (tmp_path / "20200101.sql.gz").exists()
 
 
 def test_dumps_parse_to_the_expected_rows(local_config, tmp_path):
