@@ -18,8 +18,14 @@ Set-up (not timed): the lakes are hard links to one simulated lake
 new days are rendered by the demo generator (`demo.generate.DayRenderer`, the same simulation,
 gzip level 6 like mysqldump | gzip).
 
-Targets (SPEC issue "speed"): the daily job <= 5 s at 400 days, 400/100 days <= 1.1, peak RSS
-<= 1.5 GB. The script exits 1 when one is missed.
+Same-run baseline (--seed-baseline-repeat, default 1 run; 0 skips it): right after the --days
+warehouse is built, the seed's history rebuild (`bench_seed_baseline.history_baseline`: the
+lake's snapshots bulk-loaded into MariaDB, the LAG/LEAD rebuild as dbt `materialized='table'`
+runs it, its versions checked equal to the product's) on the same lake; the daily job and the
+first build are reported as fractions of it. The first publish is reported in rows/s.
+
+Targets (SPEC issue "speed"): the daily job <= 5 s at 400 days (<= 1/8 of the baseline),
+400/100 days <= 1.1, peak RSS <= 1.5 GB. The script exits 1 when one is missed.
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import bench_models  # noqa: E402
 from bench_publish import drop_databases  # noqa: E402
+from bench_seed_baseline import DATABASE as SEED_DATABASE  # noqa: E402
+from bench_seed_baseline import history_baseline  # noqa: E402
 
 from lake.config import Config  # noqa: E402
 
@@ -90,7 +98,19 @@ def write_dumps(cfg: Config, days: int, runs: int) -> list[Path]:
     return paths
 
 
-def prepare(staging: Config, workdir: Path, days: int, runs: int) -> tuple[Config, Path, list[Path]]:
+@dataclasses.dataclass
+class Prepared:
+    cfg: Config
+    cfg_file: Path
+    #: the new days' dumps, set aside
+    dumps: list[Path]
+    #: the first build of every model and the marts' first export / the first publish
+    first_build_seconds: float
+    first_publish_seconds: float
+    first_publish_rows: int
+
+
+def prepare(staging: Config, workdir: Path, days: int, runs: int) -> Prepared:
     """A `days`-day lake, its warehouse built and published, and the new days' dumps set aside."""
     from lake.marts import export_marts
     from pipeline.models import run_models
@@ -110,13 +130,14 @@ def prepare(staging: Config, workdir: Path, days: int, runs: int) -> tuple[Confi
     built = time.perf_counter() - t0
     drop_databases(cfg)
     t0 = time.perf_counter()
-    publish(cfg)
+    rows = sum(t.inserted for t in publish(cfg).tables)
     published = time.perf_counter() - t0
     print(
-        f"{days} days: first build and marts {built:.1f}s ({report.action}), first publish {published:.1f}s",
+        f"{days} days: first build and marts {built:.1f}s ({report.action}), "
+        f"first publish {published:.1f}s ({rows:,} rows, {rows / published:,.0f} rows/s)",
         flush=True,
     )
-    return cfg, cfg_file, dumps
+    return Prepared(cfg, cfg_file, dumps, built, published, rows)
 
 
 @dataclasses.dataclass
@@ -205,6 +226,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--json", help="also write the figures to this file")
     p.add_argument("--keep", action="store_true", help="keep the bench MySQL databases")
     p.add_argument("-v", "--verbose", action="store_true", help="print each daily job's summary")
+    p.add_argument(
+        "--seed-baseline-repeat", type=int, default=1, metavar="N",
+        help="runs of the seed's history rebuild on the same lake, the same-run baseline (0: skip it)",
+    )  # fmt: skip
     args = p.parse_args(argv)
 
     tmp = None
@@ -218,9 +243,21 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
         staging = bench_models.stage_lake(workdir, args.days + args.runs)
-        long_cfg, long_file, long_dumps = prepare(staging, workdir, args.days, args.runs)
+        long = prepare(staging, workdir, args.days, args.runs)
+        long_cfg, long_file, long_dumps = long.cfg, long.cfg_file, long.dumps
         configs.append(long_cfg)
-        short_cfg, short_file, short_dumps = prepare(staging, workdir, args.short_days, args.runs)
+        baseline = None
+        if args.seed_baseline_repeat:
+            # the seed's history rebuild on the same lake, before the daily runs add days to it
+            print(
+                f"seed baseline on the {args.days}-day lake (MariaDB database {SEED_DATABASE}) ...",
+                flush=True,
+            )
+            baseline = history_baseline(long_cfg, workdir / "seed-csv", args.seed_baseline_repeat)
+            if not baseline["check_history"]["ok"]:
+                raise RuntimeError(f"the seed baseline's history differs: {baseline['check_history']}")
+        short = prepare(staging, workdir, args.short_days, args.runs)
+        short_cfg, short_file, short_dumps = short.cfg, short.cfg_file, short.dumps
         configs.append(short_cfg)
 
         long_runs: list[DailyRun] = []
@@ -255,6 +292,22 @@ def main(argv: Optional[list[str]] = None) -> int:
             seconds = statistics.median(r.steps.get(name, 0.0) for r in long_runs)
             rows.append((f"  of which `{name}` ({args.days} days)", f"{seconds:.2f} s", ""))
         rows.append(("peak RSS of the job or one of its processes", f"{rss:.0f} MB", "<= 1.5 GB"))
+        rows.append((f"first build and marts ({args.days} days)", f"{long.first_build_seconds:.1f} s", ""))
+        rate = long.first_publish_rows / long.first_publish_seconds
+        rows.append((
+            f"first publish ({args.days} days, {long.first_publish_rows:,} rows)",
+            f"{long.first_publish_seconds:.1f} s ({rate:,.0f} rows/s)", ">= 200k rows/s",
+        ))  # fmt: skip
+        seed_s = baseline["history"]["median_seconds"] if baseline is not None else 0.0
+        if baseline is not None:
+            runs_seed = len(baseline["history"]["runs"])
+            rows += [
+                (f"**seed baseline**: history rebuild in MariaDB, {args.days} days (median of {runs_seed})",
+                 f"{seed_s:.1f} s", "baseline"),
+                ("daily job / seed baseline", f"1/{seed_s / lw:.1f}", "<= 1/8"),
+                ("first build and marts / seed baseline", f"1/{seed_s / long.first_build_seconds:.1f}",
+                 "<= 1/4"),
+            ]  # fmt: skip
         load = os.getloadavg()
         table = ["| measure | measured | target |", "|---|---|---|"]
         table += [f"| {a} | {b} | {c} |" for a, b, c in rows]
@@ -278,8 +331,13 @@ def main(argv: Optional[list[str]] = None) -> int:
                         "median_long": lw,
                         "median_short": sw,
                         "peak_rss_mb": rss,
+                        "first_build_seconds": long.first_build_seconds,
+                        "first_publish_seconds": long.first_publish_seconds,
+                        "first_publish_rows": long.first_publish_rows,
+                        "seed_baseline": baseline,
                     },
                     indent=2,
+                    default=str,
                 ),
                 encoding="utf-8",
             )
@@ -289,6 +347,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                 (f"daily job <= {TARGET_SECONDS} s", lw <= TARGET_SECONDS),
                 (f"400/100 days <= {TARGET_RATIO}", lw / sw <= TARGET_RATIO),
                 (f"peak RSS <= {TARGET_RSS_MB} MB", rss <= TARGET_RSS_MB),
+                ("daily job <= 1/8 of the seed baseline", baseline is None or lw * 8 <= seed_s),
             )
             if not ok
         ]

@@ -483,6 +483,30 @@ def timed(label: str, repeat: int, run: Callable[[], dict[str, Any]], cur: Any) 
     return {"median_seconds": statistics.median(secs), "best_seconds": min(secs), "runs": runs}
 
 
+def history_baseline(cfg: Config, scratch: Path, repeat: int, keep: bool = False) -> dict[str, Any]:
+    """Steps 3, 4 and the history check on `cfg`'s lake and warehouse, for another bench's same run.
+
+    Returns the load timings (``load``), the server's settings, the rebuild's runs with their
+    median and best seconds (``history``) and the check (``check_history``, ``ok`` False when the
+    baseline's history differs from the product's); the database is dropped again unless `keep`.
+    """
+    t0 = time.perf_counter()
+    out: dict[str, Any] = {"load": load_mariadb(cfg, scratch)}
+    out["load"]["seconds"] = time.perf_counter() - t0
+    shutil.rmtree(scratch, ignore_errors=True)
+    con = mysql(DATABASE)
+    try:
+        cur = con.cursor()
+        out["server"] = server_settings(cur)
+        out["history"] = timed("history rebuild (dbt table)", repeat, lambda: rebuild_history(cur), cur)
+        out["check_history"] = check_history(cfg, cur)
+        if not keep:
+            cur.execute(f"DROP DATABASE {DATABASE}")
+    finally:
+        con.close()
+    return out
+
+
 def check_history(cfg: Config, cur: Any) -> dict[str, Any]:
     """MariaDB's history against the product's silver.tenant_status_history (sets, both ways)."""
     import pyarrow as pa
@@ -703,17 +727,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"product history query in DuckDB: {product_history:.2f}s (best of {args.repeat})", flush=True)
 
         print(f"loading MariaDB database {DATABASE}", flush=True)
-        t0 = time.perf_counter()
-        figures["load"] = load_mariadb(cfg, workdir / "csv")
-        figures["load"]["seconds"] = time.perf_counter() - t0
+        figures.update(history_baseline(cfg, workdir / "csv", args.repeat, keep=True))
 
         con = mysql(DATABASE)
         try:
             cur = con.cursor()
-            figures["server"] = server_settings(cur)
-            figures["history"] = timed(
-                "history rebuild (dbt table)", args.repeat, lambda: rebuild_history(cur), cur
-            )
             cur.execute(f"SELECT COUNT(*) FROM {HISTORY}")
             figures["history"]["rows"] = int(cur.fetchone()[0])
             kpi_rows: list[tuple[Any, ...]] = []
@@ -727,7 +745,6 @@ def main(argv: Optional[list[str]] = None) -> int:
             figures["kpi_loop"]["rows"] = len(kpi_rows)
             figures["kpi_loop"]["dates"] = [kpi_rows[0][0].isoformat(), kpi_rows[-1][0].isoformat()]
             figures["kpi_loop"]["actual_dates"] = sum(1 for r in kpi_rows if not r[9])
-            figures["check_history"] = check_history(cfg, cur)
             figures["check_kpis"] = check_kpis(cfg, kpi_rows)
             if not args.keep:
                 cur.execute(f"DROP DATABASE {DATABASE}")
