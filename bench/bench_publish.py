@@ -289,11 +289,11 @@ def drop_databases(cfg: Config) -> None:
 PLAIN_DATABASE = "bench_publish_plain"
 
 
-def plain_load_baseline(cfg: Config, workdir: str) -> dict[str, Any]:
-    """Same-run baseline of the bulk path: the rows a restore wrote, loaded by plain LOAD DATA.
+def plain_load_baseline(cfg: Config, workdir: str, restore: PublishReport) -> dict[str, Any]:
+    """Same-run baseline of the bulk path: the rows `restore` wrote, loaded by plain LOAD DATA.
 
-    For every table the restore published: the same rows (the snapshot table from its first
-    published day on) exported by the publisher's own CSV writer, then one `LOAD DATA LOCAL
+    For every table the restore published: the same rows (the snapshot table from the restore's
+    `window_start` on) exported by the publisher's own CSV writer, then one `LOAD DATA LOCAL
     INFILE` (the publisher's statement) into an empty `CREATE TABLE ... LIKE` copy (same primary
     key and types) in `PLAIN_DATABASE`, committed on its own: no diff, no checksum, no state,
     one table at a time. Seconds of the exports and of the loads are reported apart.
@@ -310,15 +310,13 @@ def plain_load_baseline(cfg: Config, workdir: str) -> dict[str, Any]:
         with Warehouse(cfg) as wh, con.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS {PLAIN_DATABASE}")
             cur.execute(f"CREATE DATABASE {PLAIN_DATABASE}")
+            sources = {t.source for t in restore.tables}
             for spec in TARGETS:
-                if spec.optional and not wh.has_table(spec):
+                if spec.source not in sources:
                     continue
                 spec = wh.resolve(spec)
                 published = qname(cfg.mysql.databases[spec.schema], spec.name)
-                where = ""
-                if spec.windowed:
-                    cur.execute(f"SELECT MIN({quote_my(spec.day_column or '')}) FROM {published}")
-                    where = day_filter(spec, start=cur.fetchone()[0])
+                where = day_filter(spec, start=restore.window_start) if spec.windowed else ""
                 path = os.path.join(workdir, f"plain.{spec.name}.csv")
                 t0 = time.monotonic()
                 rows = wh.export_csv(spec, path, where)
@@ -328,6 +326,8 @@ def plain_load_baseline(cfg: Config, workdir: str) -> dict[str, Any]:
                 columns = ", ".join(quote_my(c) for c in spec.column_names)
                 t2 = time.monotonic()
                 cur.execute(LOAD_DATA.format(replace="", table=target, columns=columns), (path,))
+                if cur.rowcount != rows:
+                    raise RuntimeError(f"plain load of {spec.source}: {cur.rowcount} of {rows} rows loaded")
                 con.commit()
                 t3 = time.monotonic()
                 os.remove(path)
@@ -432,7 +432,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         rows = sum(t.total for t in restore1.tables)
         figures["restore_after_wipe"] = {"seconds": round(secs, 1), "rows": rows,
                                          "rows_per_second": round(rows / secs)}  # fmt: skip
-        plain = plain_load_baseline(cfg_n1, workdir)
+        plain = plain_load_baseline(cfg_n1, workdir, restore1)
         figures["plain_load_data"] = plain
         figures["restore_after_wipe"]["ratio_to_plain_load"] = round(
             plain["load_rows_per_second"] * secs / rows, 2
